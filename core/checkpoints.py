@@ -1,0 +1,45 @@
+"""Checkpoints as one dict: {'lesson', 'config', 'step', 'model', 'optim', 'history', 'extra'}.
+
+Saved with ``torch.save`` and always read back with ``torch.load(..., weights_only=True)``, so
+a checkpoint file can hold tensors, numbers, strings, lists and dicts but never code.
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import torch
+
+PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, unreadable or of the wrong lesson (the page says so and goes on)."""
+
+
+def save_checkpoint(path: str | pathlib.Path, checkpoint: dict[str, Any]) -> None:
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(checkpoint, tmp)
+    tmp.replace(path)  # never leave a half-written file where the app looks
+
+
+def load_checkpoint(path: str | pathlib.Path, lesson: str | None = None) -> dict[str, Any]:
+    """Read a checkpoint safely (CPU tensors); raise ``CheckpointError`` with a readable reason."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path.name} is missing")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # corrupt, truncated, or holding something other than plain data
+        raise CheckpointError(f"{path.name} could not be read ({type(e).__name__})") from e
+    if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
+        raise CheckpointError(f"{path.name} is not a checkpoint of this app")
+    if lesson is not None and ckpt.get("lesson") != lesson:
+        raise CheckpointError(f"{path.name} belongs to lesson {ckpt.get('lesson')!r}, not {lesson!r}")
+    return ckpt
+
+
+def pretrained_path(name: str) -> pathlib.Path:
+    return PRETRAINED_DIR / f"{name}.pt"

@@ -1,0 +1,363 @@
+"""The live-training machinery every lesson shares (no Streamlit here).
+
+* ``live_field`` / ``structural_field`` mark each config field: a *live* setting (a learning
+  rate, k, the batch size) is applied to the running trainer at the next chunk; a *structural*
+  one (a layer size, the target) means a fresh trainer.
+* ``History`` keeps a bounded record of scalars: when full, neighbouring points are averaged in
+  pairs, so memory stays fixed however long a class leaves a page training.
+* ``Trainer`` is the protocol every lesson's trainer follows.
+* ``LiveRunner`` owns one session's trainer. It trains in time-budgeted chunks, either
+  synchronously (``train_for``, what the Step button and tests use) or in a short background
+  continuation (``start_background``) that keeps training while the page redraws. A
+  continuation has a hard deadline, so when a browser tab closes and the ticks stop coming,
+  compute stops within a second.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from typing import Any, Callable, Iterable, Protocol, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------- config fields
+
+
+def live_field(default: Any, **metadata: Any) -> Any:
+    """A config field that can change while training runs (applied at the next chunk)."""
+    return dataclasses.field(default=default, metadata={"live": True, **metadata})
+
+
+def structural_field(default: Any, **metadata: Any) -> Any:
+    """A config field whose change needs a new model (the run restarts)."""
+    return dataclasses.field(default=default, metadata={"live": False, **metadata})
+
+
+def is_live(config_cls: type, name: str) -> bool:
+    for f in dataclasses.fields(config_cls):
+        if f.name == name:
+            return bool(f.metadata.get("live", False))
+    raise KeyError(name)
+
+
+def changed_fields(old: Any, new: Any) -> tuple[list[str], list[str]]:
+    """Names of the fields that differ between two configs, split into (live, structural).
+
+    Fields without a ``live`` mark count as structural: when unsure, restart.
+    """
+    if type(old) is not type(new):
+        return [], ["(config type)"]
+    live, structural = [], []
+    for f in dataclasses.fields(old):
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if a != b and not (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)):
+            (live if f.metadata.get("live", False) else structural).append(f.name)
+    return live, structural
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
+    """Rebuild a config, ignoring keys the current code no longer knows."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return config_cls(**{k: v for k, v in data.items() if k in names})
+
+
+# --------------------------------------------------------------------------- history
+
+
+class History:
+    """A bounded record of named scalars against the step at which they were taken.
+
+    Every ``add`` appends one raw record per key. Raw records are grouped into bins of
+    ``stride`` records; a bin stores the mean of its records and the step of its last one.
+    When more than ``capacity`` bins exist, neighbours are merged in pairs and ``stride``
+    doubles, so memory is O(capacity) for any run length and recent detail is kept at the
+    same resolution as old detail.
+    """
+
+    def __init__(self, keys: Iterable[str], capacity: int = 1000) -> None:
+        self.keys: tuple[str, ...] = tuple(keys)
+        self.capacity = int(capacity)
+        self.stride = 1
+        self._steps: list[float] = []
+        self._vals: dict[str, list[float]] = {k: [] for k in self.keys}
+        # the bin being filled: sum of values and count of raw records
+        self._acc = {k: 0.0 for k in self.keys}
+        self._acc_n = 0
+        self._acc_step = 0.0
+
+    def __len__(self) -> int:
+        return len(self._steps) + (1 if self._acc_n else 0)
+
+    def add_many(self, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        """Append raw records. steps: [n]; values[key]: [n] (every key must be given)."""
+        steps = np.asarray(steps, dtype=np.float64).reshape(-1)
+        cols = {k: np.asarray(values[k], dtype=np.float64).reshape(-1) for k in self.keys}
+        for i in range(steps.shape[0]):
+            for k in self.keys:
+                self._acc[k] += cols[k][i]
+            self._acc_n += 1
+            self._acc_step = steps[i]
+            if self._acc_n >= self.stride:
+                self._close_bin()
+
+    def add(self, step: float, **values: float) -> None:
+        self.add_many(np.array([step]), {k: np.array([values[k]]) for k in self.keys})
+
+    def _close_bin(self) -> None:
+        self._steps.append(self._acc_step)
+        for k in self.keys:
+            self._vals[k].append(self._acc[k] / self._acc_n)
+            self._acc[k] = 0.0
+        self._acc_n = 0
+        if len(self._steps) > self.capacity:
+            self._halve()
+
+    def _halve(self) -> None:
+        n = len(self._steps) // 2 * 2
+        tail_steps = self._steps[n:]
+        self._steps = self._steps[1:n:2] + tail_steps
+        for k in self.keys:
+            v = self._vals[k]
+            self._vals[k] = [(v[i] + v[i + 1]) / 2 for i in range(0, n, 2)] + v[n:]
+        self.stride *= 2
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """{'step': [m], key: [m], ...} including the partly filled last bin."""
+        steps = list(self._steps)
+        vals = {k: list(self._vals[k]) for k in self.keys}
+        if self._acc_n:
+            steps.append(self._acc_step)
+            for k in self.keys:
+                vals[k].append(self._acc[k] / self._acc_n)
+        out = {"step": np.asarray(steps, dtype=np.float64)}
+        out.update({k: np.asarray(v, dtype=np.float64) for k, v in vals.items()})
+        return out
+
+    def last(self, key: str, default: float = float("nan")) -> float:
+        if self._acc_n:
+            return self._acc[key] / self._acc_n
+        return self._vals[key][-1] if self._steps else default
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain lists and numbers only, so ``torch.load(weights_only=True)`` accepts it."""
+        return {
+            "keys": list(self.keys), "capacity": self.capacity, "stride": self.stride,
+            "steps": list(self._steps), "vals": {k: list(v) for k, v in self._vals.items()},
+            "acc": dict(self._acc), "acc_n": self._acc_n, "acc_step": self._acc_step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.keys = tuple(state["keys"])
+        self.capacity = int(state["capacity"])
+        self.stride = int(state["stride"])
+        self._steps = [float(s) for s in state["steps"]]
+        self._vals = {k: [float(x) for x in state["vals"][k]] for k in self.keys}
+        self._acc = {k: float(state["acc"][k]) for k in self.keys}
+        self._acc_n = int(state["acc_n"])
+        self._acc_step = float(state["acc_step"])
+
+
+# --------------------------------------------------------------------------- trainer protocol
+
+
+class Diverged(RuntimeError):
+    """Raised by a trainer's ``step`` when a loss or weight stops being finite."""
+
+
+class Trainer(Protocol):
+    """What every lesson's trainer provides (see core.gan1d.Gan1DTrainer for the model one)."""
+
+    config: Any
+    step_count: int
+
+    def step(self, n: int = 1) -> None:
+        """Train n steps and record history. Raises ``Diverged`` on NaN/inf."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain numpy arrays and numbers for the charts, computed without gradients."""
+
+    def apply_live(self, config: Any) -> None:
+        """Adopt the live fields of ``config`` (learning rates, k, batch size…)."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+# --------------------------------------------------------------------------- global training slots
+
+# One server hosts a whole class. Each session training at once takes a slot; past the cap the
+# others wait (and say so) instead of slowing everybody down. 0 = no cap.
+_slots_lock = threading.Lock()
+_slots_cap = 0
+_slots_used: set[int] = set()
+
+
+def set_training_cap(cap: int) -> None:
+    global _slots_cap
+    with _slots_lock:
+        _slots_cap = max(0, int(cap))
+
+
+def _try_take_slot(owner: int) -> bool:
+    with _slots_lock:
+        if owner in _slots_used:
+            return True
+        if _slots_cap and len(_slots_used) >= _slots_cap:
+            return False
+        _slots_used.add(owner)
+        return True
+
+
+def _give_slot(owner: int) -> None:
+    with _slots_lock:
+        _slots_used.discard(owner)
+
+
+def slots_in_use() -> int:
+    with _slots_lock:
+        return len(_slots_used)
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+class LiveRunner:
+    """One session's trainer plus the machinery to train it in time-budgeted chunks.
+
+    Every method that touches the trainer first stops the background continuation, so the
+    trainer is only ever used by one thread at a time.
+    """
+
+    def __init__(self, trainer: Trainer, chunk_seconds: float = 0.02) -> None:
+        self.trainer = trainer
+        self.chunk_seconds = chunk_seconds
+        self.error: str | None = None      # set when training stopped itself (divergence, bug)
+        self.waiting = False                # True when the server's training cap kept us out
+        self._sec_per_step = 1e-3          # running estimate, sizes the chunks
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._rate_t = time.perf_counter()
+        self._rate_steps = trainer.step_count
+        self.steps_per_second = 0.0
+
+    # -- training ---------------------------------------------------------------------
+    def _chunk(self, max_steps: int | None) -> int:
+        n = max(1, int(self.chunk_seconds / max(self._sec_per_step, 1e-7)))
+        if max_steps is not None:
+            n = min(n, max_steps)
+        t0 = time.perf_counter()
+        try:
+            self.trainer.step(n)
+        except Diverged as e:
+            self.error = str(e) or "Training diverged (a loss or weight became NaN or infinite)."
+            return 0
+        except Exception as e:  # a bug must stop training and be shown, not kill the page
+            self.error = f"Training stopped: {type(e).__name__}: {e}"
+            return 0
+        dt = time.perf_counter() - t0
+        # exponential moving average of seconds per step
+        self._sec_per_step = 0.7 * self._sec_per_step + 0.3 * dt / n
+        return n
+
+    def train_for(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train synchronously for about ``seconds`` (at least one chunk) or ``max_steps``."""
+        self.stop_background()
+        if self.error:
+            return 0
+        done, t_end = 0, time.perf_counter() + seconds
+        while True:
+            n = self._chunk(None if max_steps is None else max_steps - done)
+            done += n
+            if n == 0 or (max_steps is not None and done >= max_steps) or time.perf_counter() >= t_end:
+                return done
+
+    def step(self, n: int) -> int:
+        """Exactly ``n`` steps (the Step button)."""
+        self.stop_background()
+        if self.error:
+            return 0
+        done = 0
+        while done < n:
+            k = self._chunk(n - done)
+            if k == 0:
+                break
+            done += k
+        return done
+
+    def start_background(self, seconds: float) -> bool:
+        """Keep training in a daemon thread for at most ``seconds`` (renewed by the next tick).
+
+        Returns False (and sets ``waiting``) when the server's training cap is full.
+        """
+        self.stop_background()
+        if self.error:
+            return False
+        owner = id(self)
+        if not _try_take_slot(owner):
+            self.waiting = True
+            return False
+        self.waiting = False
+        self._stop = threading.Event()
+        stop, deadline = self._stop, time.perf_counter() + seconds
+
+        def work() -> None:
+            try:
+                while not stop.is_set() and time.perf_counter() < deadline and not self.error:
+                    if self._chunk(None) == 0:
+                        break
+            finally:
+                _give_slot(owner)
+
+        self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)
+        self._thread.start()
+        return True
+
+    def stop_background(self) -> None:
+        t = self._thread
+        if t is not None:
+            self._stop.set()
+            t.join()
+            self._thread = None
+
+    @property
+    def training_in_background(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- reading ----------------------------------------------------------------------
+    def update_rate(self) -> float:
+        """Steps per second since the last call (an average over the interval)."""
+        now, steps = time.perf_counter(), self.trainer.step_count
+        dt = now - self._rate_t
+        if dt > 0.05:
+            self.steps_per_second = max(0.0, (steps - self._rate_steps) / dt)
+            self._rate_t, self._rate_steps = now, steps
+        return self.steps_per_second
+
+    def reset_rate(self) -> None:
+        self._rate_t, self._rate_steps = time.perf_counter(), self.trainer.step_count
+        self.steps_per_second = 0.0
+
+    def snapshot(self, **kwargs: Any) -> dict[str, Any]:
+        self.stop_background()
+        return self.trainer.snapshot(**kwargs)
+
+    def call(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(trainer)`` with the background continuation stopped."""
+        self.stop_background()
+        return fn(self.trainer)
+
+    def apply_live(self, config: Any) -> None:
+        self.stop_background()
+        self.trainer.apply_live(config)
+
+    def close(self) -> None:
+        self.stop_background()

@@ -1,0 +1,88 @@
+"""Shared fixtures: one torch thread, a running app server, and a Chromium page on it."""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import torch
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+torch.set_num_threads(1)
+os.environ.setdefault("DASH_FORCE_CPU", "1")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Start ``streamlit run Home.py`` on a free port for the whole test session."""
+    port = _free_port()
+    log = open(ROOT / "tests" / ".server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except Exception:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the app server did not start; see tests/.server.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    exe = shutil.which("chromium")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian's chromium installed (apt-get install chromium)")
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(chromium, app_url):
+    """A fresh browser tab (a fresh Streamlit session), 1280 × 1600."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1600})
+    pg = context.new_page()
+    pg.set_default_timeout(30000)
+    pg.app_url = app_url
+    yield pg
+    context.close()
+
+
+def wait_connected(pg) -> None:
+    pg.locator("[data-testid=stApp][data-test-connection-state=CONNECTED]").wait_for(state="attached", timeout=30000)
+
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
