@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
 from core.device import pick_device
+from core.fastnet import ACTIVATIONS, FlatAdam, FlatMLP, FlatSGD
 from core.formula import Formula, FormulaError, check_on_range, parse_formula
 from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
                        structural_field)
@@ -34,7 +33,7 @@ TARGETS: dict[str, str] = {
     "line": "0.5*x + 0.1",
 }
 G_LOSSES = ("non-saturating", "minimax", "least-squares")
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
+D_ACTIVATION = "leaky_relu"      # the usual GAN advice for discriminators
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -56,6 +55,7 @@ class Gan1DConfig:
     optimizer: str = live_field("adam")             # one of OPTIMIZERS
     lr_d: float = live_field(1e-3)
     lr_g: float = live_field(1e-3)
+    beta1: float = live_field(0.5)                  # Adam's β₁ (0.5 is the DCGAN advice)
     momentum: float = live_field(0.9)               # SGD only
     k: int = live_field(1)                          # D steps per G step
     batch_size: int = live_field(128)
@@ -84,15 +84,9 @@ def check_config(cfg: Gan1DConfig) -> Formula:
     return f
 
 
-def mlp(n_in: int, width: int, depth: int, n_out: int, act: str) -> nn.Sequential:
-    """n_in -> [width, act] x depth -> n_out (depth 0 = a linear map)."""
-    layers: list[nn.Module] = []
-    d = n_in
-    for _ in range(depth):
-        layers += [nn.Linear(d, width), ACTIVATIONS[act]()]
-        d = width
-    layers.append(nn.Linear(d, n_out))
-    return nn.Sequential(*layers)
+def mlp_sizes(n_in: int, width: int, depth: int, n_out: int) -> list[int]:
+    """n_in -> width (× depth hidden layers) -> n_out; depth 0 is a linear map."""
+    return [n_in] + [width] * depth + [n_out]
 
 
 def sliced_wasserstein(a: np.ndarray, b: np.ndarray, n_proj: int = 32) -> float:
@@ -128,7 +122,7 @@ class _BlockStream:
 class Gan1DTrainer:
     """Trains the 1D GAN; see the module docstring for shapes."""
 
-    HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
+    HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad")
     METRIC_KEYS = ("mean_abs_err", "sliced_w1")
     N_EVAL = 1000      # generated points used for the quality measures
     N_SHOW = 400       # points drawn on the chart
@@ -141,10 +135,10 @@ class Gan1DTrainer:
         cfg = self.config
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            self.G = mlp(cfg.latent_size, cfg.g_width, cfg.g_depth, 2, cfg.g_activation).to(self.device)
-            self.D = mlp(2, cfg.d_width, cfg.d_depth, 1, "leaky_relu" if cfg.d_depth else "relu").to(self.device)
-        self.g_params = list(self.G.parameters())
-        self.d_params = list(self.D.parameters())
+            self.G = FlatMLP(mlp_sizes(cfg.latent_size, cfg.g_width, cfg.g_depth, 2), cfg.g_activation, self.device)
+            self.D = FlatMLP(mlp_sizes(2, cfg.d_width, cfg.d_depth, 1), D_ACTIVATION, self.device)
+        # D's loss as one expression over [real; fake]: sign s = −1 for real rows, +1 for fake rows.
+        self._sign: torch.Tensor | None = None
         self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
         self._np_rng = np.random.default_rng(cfg.seed + 2)
         self._noise = _BlockStream(lambda n: torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device))
@@ -162,7 +156,7 @@ class Gan1DTrainer:
         self.history = History(self.HISTORY_KEYS, capacity=1000)
         self.metrics = History(self.METRIC_KEYS, capacity=500)
         self._pending: list[torch.Tensor] = []   # per-iteration [4] tensors, synced once per chunk
-        self._last_d = (torch.zeros(()), torch.zeros(()), torch.zeros(()))
+        self._last_d = tuple(torch.zeros((), device=self.device) for _ in range(3))
         self._record_metrics()
 
     # ---------------------------------------------------------------- setup
@@ -174,11 +168,11 @@ class Gan1DTrainer:
     def _build_optimizers(self) -> None:
         cfg = self.config
         if cfg.optimizer == "adam":
-            self.opt_d = torch.optim.Adam(self.d_params, lr=cfg.lr_d, foreach=True)
-            self.opt_g = torch.optim.Adam(self.g_params, lr=cfg.lr_g, foreach=True)
+            self.opt_d = FlatAdam(self.D, cfg.lr_d, betas=(cfg.beta1, 0.999))
+            self.opt_g = FlatAdam(self.G, cfg.lr_g, betas=(cfg.beta1, 0.999))
         else:
-            self.opt_d = torch.optim.SGD(self.d_params, lr=cfg.lr_d, momentum=cfg.momentum, foreach=True)
-            self.opt_g = torch.optim.SGD(self.g_params, lr=cfg.lr_g, momentum=cfg.momentum, foreach=True)
+            self.opt_d = FlatSGD(self.D, cfg.lr_d, cfg.momentum)
+            self.opt_g = FlatSGD(self.G, cfg.lr_g, cfg.momentum)
 
     def apply_live(self, config: Gan1DConfig) -> None:
         """Adopt learning rates, k, batch size, losses and optimiser without touching weights."""
@@ -190,65 +184,77 @@ class Gan1DTrainer:
         if new.optimizer != old.optimizer:
             self._build_optimizers()   # fresh optimiser state for the other rule
             return
-        for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-                if "momentum" in group:
-                    group["momentum"] = new.momentum
+        self.opt_d.lr, self.opt_g.lr = new.lr_d, new.lr_g
+        if new.optimizer == "sgd":
+            self.opt_d.momentum = self.opt_g.momentum = new.momentum
+        else:
+            self.opt_d.betas = self.opt_g.betas = (new.beta1, 0.999)
 
     # ---------------------------------------------------------------- losses
+    # a = D's logit. Cross-entropy losses read D = σ(a); least squares reads D = a.
     def _d_value(self, logits: torch.Tensor) -> torch.Tensor:
         """What the charts call D(x, y): a probability for BCE losses, the raw score for LS."""
         return logits if self.config.g_loss == "least-squares" else torch.sigmoid(logits)
 
-    def _d_loss(self, a_real: torch.Tensor, a_fake: torch.Tensor) -> torch.Tensor:
-        if self.config.g_loss == "least-squares":
-            # L_D = ½ E[(D(x) − 1)²] + ½ E[D(G(z))²]
-            return 0.5 * ((a_real - 1) ** 2).mean() + 0.5 * (a_fake ** 2).mean()
-        # L_D = −E[log D(x)] − E[log(1 − D(G(z)))], with log σ(a) = −softplus(−a),
-        # log(1 − σ(a)) = −softplus(a): the negated objective Algorithm 1 ascends.
-        return F.softplus(-a_real).mean() + F.softplus(a_fake).mean()
+    def _signs(self, B: int) -> torch.Tensor:
+        """s: [2B, 1], −1 for the real rows and +1 for the fake rows of [real; fake]."""
+        if self._sign is None or self._sign.shape[0] != 2 * B:
+            self._sign = torch.cat([-torch.ones(B, 1), torch.ones(B, 1)]).to(self.device)
+        return self._sign
 
-    def _g_loss(self, a_fake: torch.Tensor) -> torch.Tensor:
+    def _d_loss_and_grad(self, a: torch.Tensor, B: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """L_D and ∂L_D/∂a for logits a: [2B, 1] of [real; fake]."""
+        if self.config.g_loss == "least-squares":
+            # L_D = ½ E[(D(x) − 1)²] + ½ E[D(G(z))²];  target t = 1 (real), 0 (fake)
+            t = (1 - self._signs(B)) / 2
+            r = a - t
+            return 0.5 * (r * r).sum() / B, r / B
+        # L_D = −E[log D(x)] − E[log(1 − D(G(z)))]. With z = s·a this is (1/B) Σ softplus(z),
+        # since −log σ(a) = softplus(−a) and −log(1 − σ(a)) = softplus(a); ∂/∂a = s·σ(z)/B.
+        s = self._signs(B)
+        z = a * s
+        return torch.nn.functional.softplus(z).sum() / B, torch.sigmoid(z) * s / B
+
+    def _g_loss_and_grad(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """L_G and ∂L_G/∂a for logits a: [B, 1] of generated points."""
+        B = a.shape[0]
         kind = self.config.g_loss
         if kind == "minimax":
-            # L_G = E[log(1 − D(G(z)))] = −E[softplus(a)]: saturates (gradient → 0) when D wins
-            return -F.softplus(a_fake).mean()
+            # L_G = E[log(1 − D(G(z)))] = −E[softplus(a)];  ∂/∂a = −σ(a)/B → 0 when D wins
+            return -torch.nn.functional.softplus(a).mean(), -torch.sigmoid(a) / B
         if kind == "least-squares":
-            # L_G = ½ E[(D(G(z)) − 1)²]
-            return 0.5 * ((a_fake - 1) ** 2).mean()
-        # non-saturating: L_G = −E[log D(G(z))] = E[softplus(−a)]
-        return F.softplus(-a_fake).mean()
+            # L_G = ½ E[(D(G(z)) − 1)²];  ∂/∂a = (a − 1)/B
+            r = a - 1
+            return 0.5 * (r * r).mean(), r / B
+        # non-saturating: L_G = −E[log D(G(z))] = E[softplus(−a)];  ∂/∂a = (σ(a) − 1)/B
+        return torch.nn.functional.softplus(-a).mean(), (torch.sigmoid(a) - 1) / B
 
     # ---------------------------------------------------------------- steps
     def _d_update(self) -> None:
+        """One ascent step of D on log D(x) + log(1 − D(G(z))) (descent on L_D)."""
         B = self.config.batch_size
-        with torch.no_grad():
-            fake = self.G(self._noise.next(B))
+        fake = self.G.forward(self._noise.next(B))
         real = self._real.next(B)
-        a = self.D(torch.cat([real, fake]))          # one forward for both halves: [2B, 1]
-        a_real, a_fake = a[:B], a[B:]
-        loss = self._d_loss(a_real, a_fake)
-        grads = torch.autograd.grad(loss, self.d_params)
-        for p, g in zip(self.d_params, grads):
-            p.grad = g
+        a, cache = self.D.forward_cache(torch.cat([real, fake]))    # one pass for both: [2B, 1]
+        loss, d_a = self._d_loss_and_grad(a, B)
+        self.D.backward(cache, d_a)
         self.opt_d.step()
         self.d_steps += 1
-        with torch.no_grad():
-            dv = self._d_value(a.detach())
-            self._last_d = (loss.detach(), dv[:B].mean(), dv[B:].mean())
+        dv = self._d_value(a)
+        self._last_d = (loss, dv[:B].mean(), dv[B:].mean())
 
-    def _g_update(self) -> torch.Tensor:
+    def _g_update(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One descent step of G on L_G through a frozen D (D's weights are not updated)."""
         B = self.config.batch_size
-        a_fake = self.D(self.G(self._noise.next(B)))
-        loss = self._g_loss(a_fake)
-        # Gradients for G's weights only: D's weights stay as they are (Algorithm 1).
-        grads = torch.autograd.grad(loss, self.g_params)
-        for p, g in zip(self.g_params, grads):
-            p.grad = g
+        x, g_cache = self.G.forward_cache(self._noise.next(B))
+        a, d_cache = self.D.forward_cache(x)
+        loss, d_a = self._g_loss_and_grad(a)
+        d_x = self.D.backward(d_cache, d_a, param_grads=False, input_grad=True)
+        self.G.backward(g_cache, d_x)
         self.opt_g.step()
         self.g_steps += 1
-        return loss.detach()
+        # |∂L_G/∂a| per generated sample: what reaches G through D (the "vanishing gradient" plot)
+        return loss, d_a.abs().mean() * B
 
     def step(self, n: int = 1) -> None:
         """n full iterations of Algorithm 1. Raises ``Diverged`` if anything became NaN/inf."""
@@ -256,9 +262,9 @@ class Gan1DTrainer:
         for _ in range(int(n)):
             for _ in range(self.config.k):
                 self._d_update()
-            g_loss = self._g_update()
+            g_loss, g_grad = self._g_update()
             d_loss, d_real, d_fake = self._last_d
-            self._pending.append(torch.stack([d_loss, g_loss, d_real, d_fake]))
+            self._pending.append(torch.stack([d_loss, g_loss, d_real, d_fake, g_grad]))
             self.step_count += 1
             if self.step_count % every == 0:
                 self._flush()
@@ -274,9 +280,9 @@ class Gan1DTrainer:
 
     def step_g(self) -> None:
         """One generator update only; completes an iteration for the counters."""
-        g_loss = self._g_update()
+        g_loss, g_grad = self._g_update()
         d_loss, d_real, d_fake = self._last_d
-        self._pending.append(torch.stack([d_loss, g_loss, d_real, d_fake]))
+        self._pending.append(torch.stack([d_loss, g_loss, d_real, d_fake, g_grad]))
         self.step_count += 1
         if self.step_count % self.config.eval_every == 0:
             self._flush()
@@ -285,8 +291,8 @@ class Gan1DTrainer:
         self._flush()
 
     def _check_finite(self, values: torch.Tensor) -> None:
-        ok = bool(torch.isfinite(values).all()) and all(bool(torch.isfinite(p).all()) for p in self.g_params + self.d_params)
-        if not ok:
+        ok = torch.isfinite(values).all() & self.G.all_finite() & self.D.all_finite()
+        if not bool(ok):
             raise Diverged(f"Training diverged at step {self.step_count}: a loss or weight became "
                            "NaN or infinite. Lower the learning rates and press Reset.")
 
@@ -294,7 +300,7 @@ class Gan1DTrainer:
         """Move the pending per-iteration losses to the history (one device sync)."""
         if not self._pending:
             return
-        vals = torch.stack(self._pending)           # [n, 4]
+        vals = torch.stack(self._pending)           # [n, 5]
         self._pending = []
         self._check_finite(vals)
         arr = vals.cpu().numpy().astype(np.float64)
@@ -349,8 +355,7 @@ class Gan1DTrainer:
         self._flush()
         return {
             "lesson": LESSON, "config": config_to_dict(self.config), "step": self.step_count,
-            "model": {"G": {k: v.cpu() for k, v in self.G.state_dict().items()},
-                      "D": {k: v.cpu() for k, v in self.D.state_dict().items()}},
+            "model": {"G": self.G.state_dict(), "D": self.D.state_dict()},
             "optim": {"G": self.opt_g.state_dict(), "D": self.opt_d.state_dict()},
             "history": {"losses": self.history.state_dict(), "metrics": self.metrics.state_dict()},
             "extra": {"d_steps": self.d_steps, "g_steps": self.g_steps},
@@ -373,3 +378,19 @@ class Gan1DTrainer:
         t = cls(config_from_dict(Gan1DConfig, state["config"]), device)
         t.load_state_dict(state)
         return t
+
+
+def pretrain(seed: int = 0, steps: int = 5000) -> dict[str, Any]:
+    """The shipped x² run: the default config trained ``steps`` iterations on the CPU."""
+    trainer = Gan1DTrainer(Gan1DConfig(seed=seed), torch.device("cpu"))
+    trainer.step(steps)
+    m = trainer.metrics.arrays()
+    return {
+        "checkpoints": {"gan1d_x2": trainer.state_dict()},
+        "metrics": {"steps": trainer.step_count,
+                    "mean_abs_err": round(float(m["mean_abs_err"][-1]), 5),
+                    "best_mean_abs_err": round(float(np.nanmin(m["mean_abs_err"])), 5),
+                    "sliced_w1": round(float(m["sliced_w1"][-1]), 5),
+                    "d_real": round(trainer.history.last("d_real"), 4),
+                    "d_fake": round(trainer.history.last("d_fake"), 4)},
+    }

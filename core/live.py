@@ -102,9 +102,9 @@ class History:
         cols = {k: np.asarray(values[k], dtype=np.float64).reshape(-1) for k in self.keys}
         for i in range(steps.shape[0]):
             for k in self.keys:
-                self._acc[k] += cols[k][i]
+                self._acc[k] += float(cols[k][i])
             self._acc_n += 1
-            self._acc_step = steps[i]
+            self._acc_step = float(steps[i])
             if self._acc_n >= self.stride:
                 self._close_bin()
 

@@ -43,10 +43,13 @@ def run(lesson: str, seed: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("lessons", nargs="*", choices=[[], *LESSONS], help="default: all")
+    ap.add_argument("lessons", nargs="*", help=f"any of {', '.join(LESSONS)} (default: all)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     todo = a.lessons or list(LESSONS)
+    unknown = [l for l in todo if l not in LESSONS]
+    if unknown:
+        ap.error(f"unknown lesson(s) {', '.join(unknown)}; choose from {', '.join(LESSONS)}")
     status = 0
     for lesson in todo:
         try:

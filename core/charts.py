@@ -1,0 +1,154 @@
+"""Figure builders: arrays in, Vega-Lite specs (plain dicts) out. No Streamlit, no trainers.
+
+Vega-Lite is used for every live chart: Streamlit draws it on a reused canvas (no blank frames
+at several updates a second) and a dict spec is the cheapest chart to send. Every builder
+bounds the points it sends (``MAX_POINTS``) and turns NaN/inf into gaps (JSON has no NaN).
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+
+MAX_POINTS = 600            # per series on a line chart
+FONT = 14
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def clean(v: float) -> float | None:
+    """A JSON-safe number: NaN and ±inf become None (a gap in the chart)."""
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices that keep at most ``max_points`` of n, evenly, always keeping the last."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, max_points).round().astype(int)
+    return np.unique(idx)
+
+
+def _base(title: str | None, height: int) -> dict:
+    spec: dict = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "height": height,
+        "config": {"axis": {"labelFontSize": FONT, "titleFontSize": FONT},
+                   "legend": {"labelFontSize": FONT, "titleFontSize": FONT, "orient": "bottom"},
+                   "title": {"fontSize": FONT + 2}, "view": {"stroke": None}},
+    }
+    if title:
+        spec["title"] = title
+    return spec
+
+
+def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | None = None,
+               x_title: str = "step", y_title: str = "", log_y: bool = False, height: int = 220,
+               rules: Sequence[tuple[float, str]] = (), y_domain: tuple[float, float] | None = None,
+               colors: dict[str, str] | None = None) -> dict:
+    """Several series against one x. x: [n]; series[name]: [n]. ``rules``: (y, label) lines."""
+    x = np.asarray(x, dtype=np.float64)
+    keep = thin(len(x))
+    values = []
+    for name, y in series.items():
+        y = np.asarray(y, dtype=np.float64)
+        for i in keep:
+            yi = y[i]
+            if log_y and not (yi > 0):
+                yi = float("nan")
+            values.append({"x": clean(x[i]), "y": clean(yi), "series": name})
+    names = list(series)
+    color_range = [(colors or {}).get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
+    y_scale: dict = {"type": "log"} if log_y else {"zero": False}
+    if y_domain is not None:
+        y_scale["domain"] = list(y_domain)
+    layers: list[dict] = [{
+        "mark": {"type": "line", "strokeWidth": 2, "clip": True},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": x_title},
+            "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale},
+            "color": {"field": "series", "type": "nominal", "title": None,
+                      "scale": {"domain": names, "range": color_range}, "sort": names},
+        },
+    }]
+    for y_rule, label in rules:
+        layers.append({"data": {"values": [{"y": y_rule, "label": label}]},
+                       "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                       "encoding": {"y": {"field": "y", "type": "quantitative"},
+                                    "tooltip": [{"field": "label"}]}})
+    spec = _base(title, height)
+    spec.update({"data": {"values": values}, "layer": layers})
+    return spec
+
+
+def heatmap_values(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> list[dict]:
+    """Cells of a heatmap. gx: [nx] centres, gy: [ny] centres, z: [ny, nx] (rows = y)."""
+    dx = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2
+    dy = (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2
+    out = []
+    for j, yv in enumerate(gy):
+        for i, xv in enumerate(gx):
+            out.append({"x0": float(xv - dx), "x1": float(xv + dx), "y0": float(yv - dy),
+                        "y1": float(yv + dy), "z": clean(z[j, i])})
+    return out
+
+
+def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
+                z_domain: tuple[float, float], points: dict[str, np.ndarray],
+                curve: np.ndarray | None = None, title: str | None = None, height: int = 420,
+                x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None,
+                scheme: str = "redblue") -> dict:
+    """A scalar field (heatmap) with point clouds and an optional curve drawn on top.
+
+    points[name]: [n, 2]; curve: [m, 2].
+    """
+    x_dom = [float(gx[0] - (gx[1] - gx[0]) / 2), float(gx[-1] + (gx[1] - gx[0]) / 2)]
+    y_dom = [float(gy[0] - (gy[1] - gy[0]) / 2), float(gy[-1] + (gy[1] - gy[0]) / 2)]
+    xs = {"scale": {"domain": x_dom, "nice": False}, "title": x_title}
+    ys = {"scale": {"domain": y_dom, "nice": False}, "title": y_title}
+    layers: list[dict] = [{
+        "data": {"values": heatmap_values(gx, gy, z)},
+        "mark": {"type": "rect", "opacity": 0.85},
+        "encoding": {
+            "x": {"field": "x0", "type": "quantitative", **xs}, "x2": {"field": "x1"},
+            "y": {"field": "y0", "type": "quantitative", **ys}, "y2": {"field": "y1"},
+            "color": {"field": "z", "type": "quantitative", "title": z_title,
+                      "scale": {"scheme": scheme, "domain": list(z_domain), "clamp": True},
+                      "legend": {"orient": "right", "gradientLength": 200}},
+        },
+    }]
+    if curve is not None:
+        layers.append({
+            "data": {"values": [{"x": clean(a), "y": clean(b)} for a, b in curve]},
+            "mark": {"type": "line", "color": "#222", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True},
+            "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
+                         "y": {"field": "y", "type": "quantitative", **ys}},
+        })
+    names = list(points)
+    default_colors = ["#111111", "#ff9f1c", "#2ca02c", "#9467bd"]
+    rng = [(point_colors or {}).get(n, default_colors[i % 4]) for i, n in enumerate(names)]
+    pts = [{"x": clean(p[0]), "y": clean(p[1]), "set": name}
+           for name in names for p in np.asarray(points[name])[:MAX_POINTS]]
+    layers.append({
+        "data": {"values": pts},
+        "mark": {"type": "circle", "size": 30, "opacity": 0.85, "stroke": "white", "strokeWidth": 0.5, "clip": True},
+        "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
+                     "y": {"field": "y", "type": "quantitative", **ys},
+                     "color": {"field": "set", "type": "nominal", "title": None,
+                               "scale": {"domain": names, "range": rng}, "legend": {"orient": "bottom"}}},
+    })
+    spec = _base(title, height)
+    spec.update({"layer": layers, "resolve": {"scale": {"color": "independent"}}})
+    return spec
+
+
+def bar_chart(labels: Iterable[str], values: Iterable[float], *, title: str | None = None,
+              y_title: str = "", height: int = 200, color: str = PALETTE[0]) -> dict:
+    data = [{"label": str(l), "value": clean(v)} for l, v in zip(labels, values)]
+    spec = _base(title, height)
+    spec.update({"data": {"values": data}, "mark": {"type": "bar", "color": color},
+                 "encoding": {"x": {"field": "label", "type": "nominal", "title": None, "sort": None},
+                              "y": {"field": "value", "type": "quantitative", "title": y_title}}})
+    return spec
