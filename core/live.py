@@ -76,10 +76,10 @@ class History:
     """A bounded record of named scalars against the step at which they were taken.
 
     Every ``add`` appends one raw record per key. Raw records are grouped into bins of
-    ``stride`` records; a bin stores the mean of its records and the step of its last one.
-    When more than ``capacity`` bins exist, neighbours are merged in pairs and ``stride``
-    doubles, so memory is O(capacity) for any run length and recent detail is kept at the
-    same resolution as old detail.
+    ``stride`` records; a bin stores the mean of its records, how many it holds, and the step of
+    its last one. When more than ``capacity`` bins exist, neighbours are merged in pairs (a
+    count-weighted mean, so every bin stays the exact mean of the records it covers) and
+    ``stride`` doubles: memory is O(capacity) for any run length.
     """
 
     def __init__(self, keys: Iterable[str], capacity: int = 1000) -> None:
@@ -87,6 +87,7 @@ class History:
         self.capacity = int(capacity)
         self.stride = 1
         self._steps: list[float] = []
+        self._counts: list[int] = []
         self._vals: dict[str, list[float]] = {k: [] for k in self.keys}
         # the bin being filled: sum of values and count of raw records
         self._acc = {k: 0.0 for k in self.keys}
@@ -113,6 +114,7 @@ class History:
 
     def _close_bin(self) -> None:
         self._steps.append(self._acc_step)
+        self._counts.append(self._acc_n)
         for k in self.keys:
             self._vals[k].append(self._acc[k] / self._acc_n)
             self._acc[k] = 0.0
@@ -122,22 +124,27 @@ class History:
 
     def _halve(self) -> None:
         n = len(self._steps) // 2 * 2
-        tail_steps = self._steps[n:]
-        self._steps = self._steps[1:n:2] + tail_steps
+        c = self._counts
+        merged = [c[i] + c[i + 1] for i in range(0, n, 2)]
         for k in self.keys:
             v = self._vals[k]
-            self._vals[k] = [(v[i] + v[i + 1]) / 2 for i in range(0, n, 2)] + v[n:]
+            # mean of a merged bin = (n₁·mean₁ + n₂·mean₂) / (n₁ + n₂)
+            self._vals[k] = [(v[i] * c[i] + v[i + 1] * c[i + 1]) / m
+                             for i, m in zip(range(0, n, 2), merged)] + v[n:]
+        self._steps = self._steps[1:n:2] + self._steps[n:]
+        self._counts = merged + c[n:]
         self.stride *= 2
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """{'step': [m], key: [m], ...} including the partly filled last bin."""
-        steps = list(self._steps)
+        """{'step': [m], 'count': [m], key: [m], ...} including the partly filled last bin."""
+        steps, counts = list(self._steps), list(self._counts)
         vals = {k: list(self._vals[k]) for k in self.keys}
         if self._acc_n:
             steps.append(self._acc_step)
+            counts.append(self._acc_n)
             for k in self.keys:
                 vals[k].append(self._acc[k] / self._acc_n)
-        out = {"step": np.asarray(steps, dtype=np.float64)}
+        out = {"step": np.asarray(steps, dtype=np.float64), "count": np.asarray(counts, dtype=np.int64)}
         out.update({k: np.asarray(v, dtype=np.float64) for k, v in vals.items()})
         return out
 
@@ -150,7 +157,8 @@ class History:
         """Plain lists and numbers only, so ``torch.load(weights_only=True)`` accepts it."""
         return {
             "keys": list(self.keys), "capacity": self.capacity, "stride": self.stride,
-            "steps": list(self._steps), "vals": {k: list(v) for k, v in self._vals.items()},
+            "steps": list(self._steps), "counts": list(self._counts),
+            "vals": {k: list(v) for k, v in self._vals.items()},
             "acc": dict(self._acc), "acc_n": self._acc_n, "acc_step": self._acc_step,
         }
 
@@ -159,6 +167,7 @@ class History:
         self.capacity = int(state["capacity"])
         self.stride = int(state["stride"])
         self._steps = [float(s) for s in state["steps"]]
+        self._counts = [int(c) for c in state["counts"]]
         self._vals = {k: [float(x) for x in state["vals"][k]] for k in self.keys}
         self._acc = {k: float(state["acc"][k]) for k in self.keys}
         self._acc_n = int(state["acc_n"])
@@ -310,11 +319,17 @@ class LiveRunner:
         stop, deadline = self._stop, time.perf_counter() + seconds
 
         def work() -> None:
+            self.bg_log = [time.perf_counter(), 0, 0.0]
             try:
                 while not stop.is_set() and time.perf_counter() < deadline and not self.error:
-                    if self._chunk(None) == 0:
+                    t = time.perf_counter()
+                    n = self._chunk(None)
+                    self.bg_log[1] += n
+                    self.bg_log[2] = time.perf_counter() - t
+                    if n == 0:
                         break
             finally:
+                self.bg_log.append(time.perf_counter())
                 _give_slot(owner)
 
         self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)

@@ -30,7 +30,7 @@ from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
 from core.device import describe_device, pick_device
 from core.live import LiveRunner, changed_fields, set_training_cap, slots_in_use
 
-TICK_SECONDS = 0.2           # redraw period while training (5 per second)
+TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~60 ms
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
 
@@ -307,20 +307,37 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
 
 def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
           snapshot_kwargs: dict[str, Any], step_unit: str) -> None:
+    """One frame: (first frame: train briefly), snapshot, draw, let training continue."""
     ss = st.session_state
     running = ss.get(page.key("running"), False) and not runner.error
-    if running:
-        if ss.pop(page.key("first_tick"), False):
-            runner.reset_rate()
-            runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
-        runner.stop_background()
+    if running and ss.pop(page.key("first_tick"), False):
+        runner.reset_rate()
+        runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
+    t0 = time.perf_counter()
+    if os.environ.get("DASH_DEBUG"):
+        print("START", round(t0, 3), getattr(runner, "bg_log", None))
     try:
-        snap = runner.snapshot(**snapshot_kwargs)
-    except Exception as e:                      # e.g. NaN weights: report, never crash
-        runner.error = runner.error or f"Could not read the model: {type(e).__name__}: {e}"
-        snap = None
-    if running and not runner.error:
-        runner.start_background(BACKGROUND_SECONDS)
+        try:
+            snap = runner.snapshot(**snapshot_kwargs)     # stops the background continuation
+        except Exception as e:                          # e.g. NaN weights: report, never crash
+            runner.error = runner.error or f"Could not read the model: {type(e).__name__}: {e}"
+            snap = None
+        _draw(page, runner, render, snap, running, step_unit)
+    finally:
+        # Train on between frames, not while drawing: two Python threads busy at once make every
+        # tiny torch call wait for the GIL. ``finally``: a frame interrupted by the next rerun
+        # request (at any st.* call) must still leave training running.
+        if running and not runner.error:
+            runner.start_background(BACKGROUND_SECONDS)
+    if os.environ.get("DASH_DEBUG"):
+        print(getattr(runner, "bg_log", None))
+        print(f"TICK t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
+              f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)
+
+
+def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
+          snap: dict[str, Any] | None, running: bool, step_unit: str) -> None:
+    ss = st.session_state
     rate = runner.update_rate() if running else 0.0
     c1, c2, c3 = st.columns(3)
     c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")

@@ -88,13 +88,13 @@ def load_pretrained(device):
 
 # ---------------------------------------------------------------- live charts
 ALGO = [
-    ("d", "**for** k steps **do**"),
-    ("d", "  sample m noise vectors z and m real points x"),
-    ("d", "  update D by **ascending** ∇ (1/m) Σ [log D(x) + log(1 − D(G(z)))]"),
-    ("d", "**end for**"),
+    ("d", "<b>for</b> k steps <b>do</b>"),
+    ("d", "&nbsp;&nbsp;sample m noise vectors z and m real points x"),
+    ("d", "&nbsp;&nbsp;update D by <b>ascending</b> ∇ (1/m) Σ [log D(x) + log(1 − D(G(z)))]"),
+    ("d", "<b>end for</b>"),
     ("g", "sample m noise vectors z"),
-    ("g", "update G by **descending** ∇ (1/m) Σ log(1 − D(G(z)))  ← *minimax*;  "
-          "or ∇ −(1/m) Σ log D(G(z))  ← *non-saturating*"),
+    ("g", "update G by <b>descending</b> ∇ (1/m) Σ log(1 − D(G(z))) <i>(minimax)</i> "
+          "or ∇ −(1/m) Σ log D(G(z)) <i>(non-saturating)</i>"),
 ]
 
 
@@ -117,7 +117,7 @@ def render(snap: dict, runner) -> None:
             gx=snap["grid_x"], gy=snap["grid_y"], z=snap["d_grid"],
             z_title="D(x, y)" + (" (score)" if ls else ""), z_domain=(0.0, 1.0),
             points={"real (x, f(x))": snap["real"], "generated G(z)": snap["fake"]}, curve=snap["curve"],
-            title=f"Generated vs real points over the discriminator's belief, step {snap['step']:,}",
+            title="Generated vs real points over the discriminator's belief D(x, y)",
             height=470 if page.presenting else 420), width="stretch", key=page.key("chart_field"))
     with right:
         st.markdown(algorithm_box(snap["last_phase"]), unsafe_allow_html=True)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian machine, then run them all.
+#   bash scripts/test.sh            (the README's test command; .ci/run calls it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+# torch first, pinned, so pip takes the local CPU build instead of a multi-GB CUDA one.
+$PY -m pip install -q torch==2.13.0
+$PY -m pip install -q -r requirements.txt -r requirements-test.txt
+# Debian's Chromium for the real-browser tests (Playwright drives it; it cannot download its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium fonts-noto-color-emoji
+fi
+$PY -m pytest -q "$@"

@@ -1,0 +1,55 @@
+"""Real browser: Home -> the 1D GAN lesson -> Train; the counter and the chart change."""
+import re
+import time
+
+import pytest
+
+from tests.conftest import ARTIFACTS, wait_connected
+
+pytestmark = pytest.mark.browser
+
+
+def counter(page) -> int:
+    value = page.get_by_test_id("stMetricValue").first.inner_text()
+    return int(re.sub(r"[^0-9]", "", value) or 0)
+
+
+def test_home_to_gan_train_and_watch(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(page.app_url)
+    wait_connected(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="1D GAN").first.click()
+    page.locator(".st-key-gan1d_train button").first.wait_for()
+    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    assert counter(page) == 0
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    before = chart.screenshot()
+    t0 = time.time()
+    page.locator(".st-key-gan1d_train button").first.click()
+    # training visibly moves within a second or so of pressing Train
+    page.wait_for_function(
+        "() => { const m = document.querySelector('[data-testid=stMetricValue]');"
+        " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=10000)
+    first_move = time.time() - t0
+    time.sleep(3)
+    n = counter(page)
+    assert n > 500, f"only {n} iterations after 3 s of training"
+    assert chart.screenshot() != before, "the chart did not change while training"
+    page.screenshot(path=str(ARTIFACTS / "gan1d_training.png"), full_page=True)
+    page.locator(".st-key-gan1d_train button").first.click()       # Pause
+    time.sleep(1.0)
+    paused = counter(page)
+    time.sleep(1.0)
+    assert counter(page) == paused, "training went on after Pause"
+    print(f"first visible step after {first_move:.2f} s; {n} iterations after 3 s")
+
+
+def test_url_opens_the_lesson_as_prepared(page):
+    page.goto(page.app_url + "/1D_GAN?gan1d_k=4&gan1d_g_loss=minimax&present=true")
+    wait_connected(page)
+    page.locator(".st-key-gan1d_train button").first.wait_for()
+    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    assert page.locator(".st-key-gan1d_k input[type=range]").first.input_value() == "4"
+    assert page.get_by_role("radio", name="minimax").is_checked()
+    assert page.get_by_role("switch", name="Presentation mode").is_checked() or \
+        page.locator(".st-key-present input").first.is_checked()

@@ -1,0 +1,102 @@
+"""AppTest: Home and the 1D GAN page (pages/1_1D_GAN.py) open, step, react and reset."""
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def open_page(path: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_home_opens_and_links_the_built_lessons():
+    at = open_page("Home.py")
+    assert not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "Train" in text and "Presentation mode" in text
+
+
+def test_gan_page_opens_steps_reacts_and_resets():
+    at = open_page("pages/1_1D_GAN.py")
+    assert not at.error
+    assert metric(at, "Iterations trained") == "0"
+    assert at.get("vega_lite_chart"), "the live charts are drawn"
+
+    at.button(key="gan1d_step_0").click().run()          # Step: one full iteration
+    assert metric(at, "Iterations trained") == "1"
+    at.button(key="gan1d_step_1").click().run()          # D step only
+    assert metric(at, "Iterations trained") == "1"
+    box = next(m.value for m in at.markdown if "<b>Algorithm 1</b>" in m.value)
+    # after a D step the D lines are marked and the G lines are not
+    marked = [line for line in box.split("<div") if "▶" in line]
+    assert marked and all("update G" not in line for line in marked)
+    assert any("update D" in line for line in marked)
+
+    # a live setting applies without a restart
+    at.select_slider(key="gan1d_lr_g").set_value(0.01).run()
+    assert metric(at, "Iterations trained") == "1" and not at.error
+    assert at.session_state["gan1d_runner"].trainer.opt_g.lr == 0.01
+
+    # a structural setting rebuilds the model with a notice
+    at.slider(key="gan1d_g_width").set_value(20).run()
+    assert metric(at, "Iterations trained") == "0"
+    assert any("rebuilt" in i.value for i in at.info)
+    at.button(key="gan1d_step_0").click().run()
+    at.button(key="gan1d_step_0").click().run()
+    assert metric(at, "Iterations trained") == "2"
+
+    at.button(key="gan1d_reset_btn").click().run()
+    assert metric(at, "Iterations trained") == "0" and not at.exception
+
+
+def test_train_button_toggles_and_pretrained_loads():
+    at = open_page("pages/1_1D_GAN.py")
+    at.button(key="gan1d_train").click().run()
+    assert at.session_state["gan1d_running"] is True
+    assert at.button(key="gan1d_train").label.endswith("Pause")
+    at.button(key="gan1d_train").click().run()
+    assert at.session_state["gan1d_running"] is False
+    at.button(key="gan1d_pretrained").click().run()
+    assert metric(at, "Iterations trained") == "5,000"
+    assert any("pretrained" in s.value for s in at.success)
+    assert float(metric(at, "mean |y − f(x)|")) < 0.03
+
+
+def test_bad_formula_and_divergence_get_messages_not_exceptions():
+    at = open_page("pages/1_1D_GAN.py")
+    at.selectbox(key="gan1d_target_preset").set_value("custom formula…").run()
+    at.text_input(key="gan1d_formula").set_value("__import__('os').system('x')").run()
+    assert not at.exception and any("double underscores" in e.value for e in at.error)
+    at.text_input(key="gan1d_formula").set_value("x**3 - x").run()
+    assert not at.error
+    at.select_slider(key="gan1d_lr_d").set_value(10.0).run()
+    at.select_slider(key="gan1d_lr_g").set_value(10.0).run()
+    at.selectbox(key="gan1d_optimizer").set_value("sgd").run()
+    for _ in range(3):
+        at.button(key="gan1d_step_0").click().run()
+    runner = at.session_state["gan1d_runner"]
+    runner.step(3000)                                    # push it over the edge quickly
+    at.run()
+    assert not at.exception
+    assert any("diverged" in e.value for e in at.error)
+    at.button(key="gan1d_reset_btn").click().run()
+    assert not any("diverged" in e.value for e in at.error)
+
+
+def test_settings_come_from_the_url():
+    at = AppTest.from_file(str(ROOT / "pages/1_1D_GAN.py"), default_timeout=60)
+    at.query_params["gan1d_seed"] = "7"
+    at.query_params["gan1d_k"] = "3"
+    at.run()
+    assert not at.exception
+    cfg = at.session_state["gan1d_runner"].trainer.config
+    assert cfg.seed == 7 and cfg.k == 3
