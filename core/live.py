@@ -319,17 +319,11 @@ class LiveRunner:
         stop, deadline = self._stop, time.perf_counter() + seconds
 
         def work() -> None:
-            self.bg_log = [time.perf_counter(), 0, 0.0]
             try:
                 while not stop.is_set() and time.perf_counter() < deadline and not self.error:
-                    t = time.perf_counter()
-                    n = self._chunk(None)
-                    self.bg_log[1] += n
-                    self.bg_log[2] = time.perf_counter() - t
-                    if n == 0:
+                    if self._chunk(None) == 0:
                         break
             finally:
-                self.bg_log.append(time.perf_counter())
                 _give_slot(owner)
 
         self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)

@@ -33,6 +33,7 @@ from core.live import LiveRunner, changed_fields, set_training_cap, slots_in_use
 TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~60 ms
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
+TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
 
 # One torch thread per process: a class of sessions shares the cores fairly, and tiny models
 # are fastest on one thread anyway.
@@ -314,8 +315,6 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         runner.reset_rate()
         runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
     t0 = time.perf_counter()
-    if os.environ.get("DASH_DEBUG"):
-        print("START", round(t0, 3), getattr(runner, "bg_log", None))
     try:
         try:
             snap = runner.snapshot(**snapshot_kwargs)     # stops the background continuation
@@ -329,8 +328,7 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         # request (at any st.* call) must still leave training running.
         if running and not runner.error:
             runner.start_background(BACKGROUND_SECONDS)
-    if os.environ.get("DASH_DEBUG"):
-        print(getattr(runner, "bg_log", None))
+    if TRACE_TICKS:  # one line per frame, read by benchmarks/bench_live_loop.py
         print(f"TICK t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
               f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)
 
