@@ -56,8 +56,9 @@ class Page:
 
 _PRESENT_CSS = """
 <style>
-html { font-size: 21px; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
+html { font-size: 20px; }
+[data-testid="stMainBlockContainer"] { padding-top: 0.5rem; max-width: 100%; }
+h1 { padding-top: 0.2rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.2rem; }
 .dash-advanced { display: none; }
 </style>
@@ -71,7 +72,10 @@ _BASE_CSS = """
 
 def page_setup(short: str, title: str, icon: str, intro: str | None = None) -> Page:
     """Page config, the shared sidebar (presentation mode, device) and the title."""
-    st.set_page_config(page_title=f"{title} · Deep-learning live", page_icon=icon, layout="wide")
+    # A link with ?present=true opens with the sidebar folded away (more room on a projector).
+    hint = st.session_state.get("present") or st.query_params.get("present") == "true"
+    st.set_page_config(page_title=f"{title} · Deep-learning live", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if hint else "auto")
     with st.sidebar:
         presenting = st.toggle("Presentation mode", key="present", bind="query-params",
                                persist_state="session",
@@ -84,9 +88,18 @@ def page_setup(short: str, title: str, icon: str, intro: str | None = None) -> P
         st.caption(f"Device: **{describe_device(device)}**")
     st.markdown(_PRESENT_CSS if presenting else _BASE_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
-    if intro:
+    if intro and not presenting:
         st.markdown(intro)
     return Page(short=short, title=title, presenting=presenting, device=device)
+
+
+def settings_box(page: Page, label: str = "Settings") -> Any:
+    """Where a page puts its controls: a bordered box, or in presentation mode a folded
+    expander, so at 1280×720 the live charts are on screen. Widgets render either way, so the
+    URL keeps every setting."""
+    if page.presenting:
+        return st.expander(f"⚙️ {label}", expanded=False)
+    return st.container(border=True)
 
 
 # --------------------------------------------------------------------------- URL-bound widgets
@@ -279,7 +292,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     # 2. Controls.
     running = ss[k_running] and not runner.error
     steps = step_buttons or {"Step": None}
-    cols = st.columns([1.2] + [1] * len(steps) + [1, 1.6 if pretrained else 0.01, 2.5])
+    cols = st.columns([1.3] + [1.1] * len(steps) + [1.1, 1.9 if pretrained else 0.01, 0.6])
     cols[0].button("⏸ Pause" if running else "▶ Train", key=page.key("train"), type="primary",
                    on_click=_on_train, args=(page,), width="stretch",
                    help="Start or pause live training.")

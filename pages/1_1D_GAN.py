@@ -17,7 +17,7 @@ page = ui.page_setup(
 )
 d = Gan1DConfig()
 
-with st.container(border=True):
+with ui.settings_box(page):
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         st.markdown("**Target**")
