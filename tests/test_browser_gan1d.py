@@ -50,6 +50,7 @@ def test_url_opens_the_lesson_as_prepared(page):
     page.locator(".st-key-gan1d_train button").first.wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     assert page.locator(".st-key-gan1d_k input[type=range]").first.input_value() == "4"
+    # presentation mode: settings folded into an expander, large type
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
+    page.get_by_test_id("stExpander").filter(has_text="Settings").first.click()
     assert page.get_by_role("radio", name="minimax").is_checked()
-    assert page.get_by_role("switch", name="Presentation mode").is_checked() or \
-        page.locator(".st-key-present input").first.is_checked()
