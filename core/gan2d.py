@@ -74,7 +74,7 @@ class Gan2DConfig:
     d_width: int = structural_field(64)
     d_depth: int = structural_field(2)
     pack: int = structural_field(4)                             # PacGAN's m (D's input is 2m wide)
-    lr_d: float = live_field(1e-3)
+    lr_d: float = live_field(3e-4)
     lr_g: float = live_field(1e-3)
     beta1: float = live_field(0.5)                              # Adam's β₁
     batch_size: int = live_field(128)
@@ -703,7 +703,8 @@ class Gan2DTrainer:
         cfg["methods"] = list(cfg["methods"])
         return {
             "lesson": LESSON, "config": cfg, "step": self.step_count,
-            "model": {m: {"G": self.runs[m].state_dict()["G"], "D": self.runs[m].state_dict()["D"]} for m in keep},
+            # weights, optimiser moments, histories and recorded frames of each method: extra.runs
+            "model": {"methods": keep},
             "optim": {}, "history": {},
             "extra": {"runs": {m: self.runs[m].state_dict() for m in keep}},
         }
@@ -733,16 +734,15 @@ def merge_checkpoints(states: list[dict[str, Any]], methods: tuple[str, ...]) ->
     if not states:
         raise ValueError("no checkpoint to merge")
     runs: dict[str, Any] = {}
-    model: dict[str, Any] = {}
     for s in states:
         runs.update(s["extra"]["runs"])
-        model.update(s["model"])
     steps = {int(s["step"]) for s in states}
     if len(steps) != 1:
         raise ValueError("the recorded runs have different lengths")
     cfg = dict(states[0]["config"])
     cfg["methods"] = [m for m in methods if m in runs]
-    return {"lesson": LESSON, "config": cfg, "step": steps.pop(), "model": model, "optim": {}, "history": {},
+    return {"lesson": LESSON, "config": cfg, "step": steps.pop(), "model": {"methods": cfg["methods"]},
+            "optim": {}, "history": {},
             "extra": {"runs": {m: runs[m] for m in cfg["methods"]}}}
 
 

@@ -129,6 +129,10 @@ def select(page: Page, field: str, label: str, options: list[Any], default: Any,
     return _bound(st.selectbox, page, field, label, "index", options.index(default), options=options, **kw)
 
 
+def multiselect(page: Page, field: str, label: str, options: list[Any], default: list[Any], **kw: Any) -> list[Any]:
+    return _bound(st.multiselect, page, field, label, "default", default, options=options, **kw)
+
+
 def select_slider(page: Page, field: str, label: str, options: list[Any], default: Any, **kw: Any) -> Any:
     return _bound(st.select_slider, page, field, label, "value", default, options=options, **kw)
 
