@@ -86,3 +86,31 @@ def wait_connected(pg) -> None:
 
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def counter(pg) -> int:
+    """The live panel's first metric: the number of steps trained."""
+    value = pg.get_by_test_id("stMetricValue").first.inner_text()
+    return int("".join(ch for ch in value if ch.isdigit()) or 0)
+
+
+def wait_counter_moves(pg, timeout_ms: int = 15000) -> None:
+    pg.wait_for_function(
+        "() => { const m = document.querySelector('[data-testid=stMetricValue]');"
+        " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=timeout_ms)
+
+
+def wait_counter_settles(pg, quiet_s: float = 1.5, timeout_s: float = 20.0) -> int:
+    """After Pause: wait until the step counter has not moved for ``quiet_s``; return it.
+    Fails if it keeps moving for ``timeout_s`` (training did not stop)."""
+    import time
+    deadline = time.time() + timeout_s
+    last, since = counter(pg), time.time()
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = counter(pg)
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet_s:
+            return now
+    raise AssertionError(f"training went on after Pause (counter still moving at {last})")

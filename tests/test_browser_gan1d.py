@@ -1,17 +1,11 @@
 """Real browser: Home -> the 1D GAN lesson -> Train; the counter and the chart change."""
-import re
 import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, wait_connected
+from tests.conftest import ARTIFACTS, counter, wait_connected, wait_counter_moves, wait_counter_settles
 
 pytestmark = pytest.mark.browser
-
-
-def counter(page) -> int:
-    value = page.get_by_test_id("stMetricValue").first.inner_text()
-    return int(re.sub(r"[^0-9]", "", value) or 0)
 
 
 def test_home_to_gan_train_and_watch(page):
@@ -27,9 +21,7 @@ def test_home_to_gan_train_and_watch(page):
     t0 = time.time()
     page.locator(".st-key-gan1d_train button").first.click()
     # training visibly moves within a second or so of pressing Train
-    page.wait_for_function(
-        "() => { const m = document.querySelector('[data-testid=stMetricValue]');"
-        " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=10000)
+    wait_counter_moves(page, 10000)
     first_move = time.time() - t0
     time.sleep(3)
     n = counter(page)
@@ -37,8 +29,7 @@ def test_home_to_gan_train_and_watch(page):
     assert chart.screenshot() != before, "the chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan1d_training.png"), full_page=True)
     page.locator(".st-key-gan1d_train button").first.click()       # Pause
-    time.sleep(1.0)
-    paused = counter(page)
+    paused = wait_counter_settles(page)
     time.sleep(1.0)
     assert counter(page) == paused, "training went on after Pause"
     print(f"first visible step after {first_move:.2f} s; {n} iterations after 3 s")

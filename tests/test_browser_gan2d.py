@@ -1,17 +1,11 @@
 """Real browser: the mode-collapse page -> Train; the step counter and the sample chart change."""
-import re
 import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, wait_connected
+from tests.conftest import ARTIFACTS, counter, wait_connected, wait_counter_moves, wait_counter_settles
 
 pytestmark = pytest.mark.browser
-
-
-def counter(page) -> int:
-    value = page.get_by_test_id("stMetricValue").first.inner_text()
-    return int(re.sub(r"[^0-9]", "", value) or 0)
 
 
 def test_mode_collapse_page_trains_and_draws(page):
@@ -24,18 +18,14 @@ def test_mode_collapse_page_trains_and_draws(page):
     chart = page.get_by_test_id("stVegaLiteChart").first
     before = chart.screenshot()
     page.locator(".st-key-gan2d_train button").first.click()
-    page.wait_for_function(
-        "() => { const m = document.querySelector('[data-testid=stMetricValue]');"
-        " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=15000)
+    wait_counter_moves(page, 15000)
     time.sleep(4)
     n = counter(page)
     assert n > 50, f"only {n} steps after 4 s of training"
     assert chart.screenshot() != before, "the sample chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan2d_training.png"), full_page=True)
     page.locator(".st-key-gan2d_train button").first.click()       # Pause
-    page.locator(".st-key-gan2d_train button", has_text="Train").first.wait_for()
-    time.sleep(2.5)                                                  # let the last frame land
-    paused = counter(page)
+    paused = wait_counter_settles(page)
     time.sleep(1.0)
     assert counter(page) == paused, "training went on after Pause"
     assert not page.get_by_test_id("stException").count()
