@@ -29,7 +29,7 @@ def test_home_to_gan_train_and_watch(page):
     assert chart.screenshot() != before, "the chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan1d_training.png"), full_page=True)
     page.locator(".st-key-gan1d_train button").first.click()       # Pause
-    paused = wait_counter_settles(page)
+    paused = wait_counter_settles(page, page.locator(".st-key-gan1d_train button").first)
     time.sleep(1.0)
     assert counter(page) == paused, "training went on after Pause"
     print(f"first visible step after {first_move:.2f} s; {n} iterations after 3 s")

@@ -25,7 +25,7 @@ def test_mode_collapse_page_trains_and_draws(page):
     assert chart.screenshot() != before, "the sample chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan2d_training.png"), full_page=True)
     page.locator(".st-key-gan2d_train button").first.click()       # Pause
-    paused = wait_counter_settles(page)
+    paused = wait_counter_settles(page, page.locator(".st-key-gan2d_train button").first)
     time.sleep(1.0)
     assert counter(page) == paused, "training went on after Pause"
     assert not page.get_by_test_id("stException").count()
