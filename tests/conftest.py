@@ -75,7 +75,7 @@ def page(chromium, app_url):
     """A fresh browser tab (a fresh Streamlit session), 1280 × 1600."""
     context = chromium.new_context(viewport={"width": 1280, "height": 1600})
     pg = context.new_page()
-    pg.set_default_timeout(30000)
+    pg.set_default_timeout(60000)   # a cold server on a busy 2-core CI machine
     pg.app_url = app_url
     yield pg
     context.close()

@@ -15,6 +15,7 @@ def test_home_to_gan_train_and_watch(page):
     page.get_by_test_id("stSidebarNavLink").filter(has_text="1D GAN").first.click()
     page.locator(".st-key-gan1d_train button").first.wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    page.get_by_test_id("stMetricValue").first.wait_for()
     assert counter(page) == 0
     chart = page.get_by_test_id("stVegaLiteChart").first
     before = chart.screenshot()
