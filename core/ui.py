@@ -27,7 +27,7 @@ import streamlit as st
 import torch
 
 from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
-from core.device import describe_device, pick_device
+from core.device import DEVICE_CHOICES, describe_device, device_for, device_reason, gpu_available
 from core.live import LiveRunner, changed_fields, set_training_cap, slots_in_use
 
 TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~60 ms
@@ -81,11 +81,17 @@ def page_setup(short: str, title: str, icon: str, intro: str | None = None) -> P
                                persist_state="session",
                                help="Large type and fewer controls, for a projector at 1280×720. "
                                     "Shared links keep it (?present=true).")
-        force_cpu = st.toggle("Force CPU", key="force_cpu", persist_state="session",
-                              help="Train on the CPU even when a GPU is available.")
-    device = pick_device(force_cpu=force_cpu)
+        choice = "Auto"
+        if gpu_available():
+            # Only offered where a GPU exists; Auto uses it only for lessons it speeds up.
+            choice = st.radio("Device", DEVICE_CHOICES, key="device_choice", horizontal=True,
+                              persist_state="session",
+                              help="Auto uses the GPU only where it was measured to train faster.")
+    device = device_for(short, choice)
     with st.sidebar:
         st.caption(f"Device: **{describe_device(device)}**")
+        if gpu_available():
+            st.caption(device_reason(short, device))
     st.markdown(_PRESENT_CSS if presenting else _BASE_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     if intro and not presenting:

@@ -115,3 +115,15 @@ def test_training_cap_makes_others_wait():
         b.stop_background()
     finally:
         set_training_cap(0)
+
+
+def test_device_for_without_gpu_is_cpu(monkeypatch):
+    """Whatever the choice, a machine with no GPU (Community Cloud) trains on the CPU."""
+    import core.device as d
+    monkeypatch.setattr(d.torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("DASH_FORCE_CPU", raising=False)
+    for lesson in ("gan1d", "fc", "lstm", "gan2d", "up"):
+        for choice in d.DEVICE_CHOICES:
+            assert d.device_for(lesson, choice).type in ("cpu", "mps")
+    assert d.gpu_helps("up") and d.gpu_helps("upsampling") and not d.gpu_helps("gan1d")
+    assert "faster" in d.device_reason("fc", d.torch.device("cpu"))

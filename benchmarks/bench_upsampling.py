@@ -1,0 +1,61 @@
+"""Headless training speed of the upsampling lesson's decoders (steps per second).
+
+    python benchmarks/bench_upsampling.py [--seconds 4]
+
+One step = every chosen decoder takes one Adam step on the same batch. Measures the default page
+run (all four decoders, 16×16, batch 32), each decoder alone, and 32×32; plus the time to compute
+the viewer for the largest input the page allows. Prints one JSON object. One torch thread, CPU,
+as the server runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.upsampling import (VARIANTS, TConvSettings, UpsamplingConfig, UpsamplingTrainer,  # noqa: E402
+                             contribution, transposed_conv)
+
+
+def rate(cfg: UpsamplingConfig, seconds: float) -> float:
+    t = UpsamplingTrainer(cfg, torch.device("cpu"))
+    t.step(5)                                    # warm-up
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        t.step(10)
+        n += 10
+    return round(n / (time.perf_counter() - t0), 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=4.0)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    out: dict = {"device": "cpu", "threads": 1, "torch": torch.__version__}
+    out["steps_per_s_all4_16px"] = rate(UpsamplingConfig(), a.seconds)
+    out["steps_per_s_all4_32px"] = rate(UpsamplingConfig(resolution=32), a.seconds)
+    for v in VARIANTS:
+        out[f"steps_per_s_{v}_16px"] = rate(UpsamplingConfig(variants=(v,)), a.seconds / 2)
+    # the viewer: an 8×8 input, k=5, s=4, dilation 3 (the largest output the page can ask for)
+    x = np.random.default_rng(0).standard_normal((8, 8))
+    st = TConvSettings(kernel=np.ones((5, 5)), stride=(4, 4), output_padding=(3, 3), dilation=(3, 3))
+    t0 = time.perf_counter()
+    res = transposed_conv(x, st)
+    for q in range(64):                           # the page's "sum so far" at the last position
+        contribution(res, *divmod(q, 8))
+    out["viewer_ms_8x8_k5_s4_d3"] = round(1000 * (time.perf_counter() - t0), 2)
+    out["viewer_output_shape"] = list(res.output.shape)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Vega-Lite specs (plain dicts) for the forecasting lesson. No Streamlit, no trainers.
+
+Follows core/charts.py: data in named ``datasets`` built column-wise, a spec that does not change
+from frame to frame (no step numbers in titles), and at most ``charts.MAX_POINTS`` points per
+series.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.charts import FONT, _base, frame, thin
+
+SERIES_COLORS = {
+    "actual": "#222222",
+    "one-step prediction (train)": "#1f77b4",
+    "one-step prediction (test)": "#d62728",
+    "recursive forecast": "#ff7f0e",
+}
+
+
+def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = thin(len(x))
+    return np.asarray(x, dtype=np.float64)[keep], np.asarray(y, dtype=np.float64)[keep]
+
+
+def series_chart(*, x: np.ndarray, values: np.ndarray, pred_x: np.ndarray, pred: np.ndarray,
+                 is_train: np.ndarray, split_x: float, forecast_x: np.ndarray, forecast: np.ndarray,
+                 x_title: str, unit: str, height: int = 380, title: str | None = None) -> dict:
+    """Actual series, one-step predictions over train and test, recursive forecast beyond the data.
+
+    x, values: [n]; pred_x, pred, is_train: [N]; forecast_x, forecast: [h]. The test region is
+    shaded; a rule marks the split.
+    """
+    parts = [("actual", *_thin(x, values))]
+    is_train = np.asarray(is_train, dtype=bool)
+    px, p = np.asarray(pred_x, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    parts.append(("one-step prediction (train)", *_thin(px[is_train], p[is_train])))
+    parts.append(("one-step prediction (test)", *_thin(px[~is_train], p[~is_train])))
+    if len(forecast):
+        # start the forecast line at the last actual value so it visibly continues the series
+        fx = np.r_[float(x[-1]), np.asarray(forecast_x, dtype=np.float64)]
+        fy = np.r_[float(values[-1]), np.asarray(forecast, dtype=np.float64)]
+        parts.append(("recursive forecast", *_thin(fx, fy)))
+    lines = frame(x=np.concatenate([a for _, a, _ in parts]), y=np.concatenate([b for _, _, b in parts]),
+                  series=[n for n, a, _ in parts for _ in range(len(a))])
+    x_end = float(max(x[-1], forecast_x[-1] if len(forecast_x) else x[-1]))
+    region = frame(x0=[split_x, float(x[-1])], x1=[float(x[-1]), x_end],
+                   label=["test (never used for fitting or scaling)", "beyond the data"])
+    xs = {"field": "x", "type": "quantitative", "title": x_title,
+          "scale": {"zero": False, "nice": False}, "axis": {"format": "d" if x_title == "year" else ""}}
+    all_names = list(SERIES_COLORS)
+    spec = _base(title, height)
+    spec.update({
+        "datasets": {"lines": lines, "region": region},
+        "layer": [
+            {"data": {"name": "region"}, "mark": {"type": "rect"},
+             "encoding": {"x": {"field": "x0", "type": "quantitative"}, "x2": {"field": "x1"},
+                          "color": {"value": "#d62728"},
+                          # the test part shaded red, the forecast region a faint grey
+                          "opacity": {"condition": {"test": "datum.label == 'beyond the data'", "value": 0.04},
+                                      "value": 0.08},
+                          "tooltip": [{"field": "label"}]}},
+            {"data": {"name": "region"}, "transform": [{"filter": "datum.x0 < datum.x1"}],
+             "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#777"},
+             "encoding": {"x": {"field": "x0", "type": "quantitative"}}},
+            {"data": {"name": "lines"},
+             "mark": {"type": "line", "strokeWidth": 2, "clip": True, "point": False},
+             "encoding": {
+                 "x": xs,
+                 "y": {"field": "y", "type": "quantitative", "title": unit, "scale": {"zero": False}},
+                 "color": {"field": "series", "type": "nominal", "title": None,
+                           "scale": {"domain": all_names, "range": [SERIES_COLORS[n] for n in all_names]},
+                           "sort": all_names},
+                 "strokeDash": {"field": "series", "type": "nominal", "legend": None,
+                                "scale": {"domain": all_names, "range": [[1, 0], [1, 0], [1, 0], [6, 3]]}},
+                 "tooltip": [{"field": "series"}, {"field": "x", "format": ".2f"}, {"field": "y", "format": ".2f"}],
+             }},
+        ],
+    })
+    return spec
+
+
+def framing_chart(values: np.ndarray, look_back: int, *, rows: int = 5, start: int = 0,
+                  show_values: bool = True, height: int | None = None, title: str | None = None) -> dict:
+    """How the series is cut into (X → y) pairs: one row per pair, one column per time index.
+
+    Row i covers the window values[start+i : start+i+L] (input X, blue) and the target
+    values[start+i+L] (y, orange). values: [n] (shown as numbers in the cells).
+    """
+    L = int(look_back)
+    rows = max(1, min(int(rows), len(values) - L - start))
+    ii, jj, role, val = [], [], [], []
+    for i in range(rows):
+        for j in range(start + i, start + i + L + 1):
+            ii.append(f"pair {i + 1}")
+            jj.append(j)
+            role.append("target y" if j == start + i + L else "input X")
+            val.append(float(values[j]))
+    cells = frame(pair=ii, t=np.asarray(jj, dtype=np.float64), role=role, value=np.asarray(val))
+    span = rows + L
+    cells["label"] = [f"{v:.3g}" for v in val]
+    order = [f"pair {i + 1}" for i in range(rows)]
+    enc_x = {"field": "t", "type": "ordinal", "title": "time index t of the series",
+             "axis": {"labelAngle": 0}}
+    enc_y = {"field": "pair", "type": "nominal", "title": None, "sort": order}
+    layers = [{"mark": {"type": "rect", "stroke": "white", "strokeWidth": 2},
+               "encoding": {"x": enc_x, "y": enc_y,
+                            "color": {"field": "role", "type": "nominal", "title": None,
+                                      "scale": {"domain": ["input X", "target y"], "range": ["#9ecae1", "#fdae6b"]},
+                                      "legend": {"orient": "top"}},
+                            "tooltip": [{"field": "pair"}, {"field": "t"}, {"field": "role"},
+                                        {"field": "value", "format": ".4g"}]}}]
+    if show_values and span <= 22:
+        layers.append({"mark": {"type": "text", "fontSize": FONT - 3 if span > 12 else FONT - 1},
+                       "encoding": {"x": enc_x, "y": enc_y, "text": {"field": "label"}}})
+    # Streamlit sizes Vega-Lite charts with autosize "fit": the height includes title, axis and legend
+    spec = _base(title, height or 38 * rows + 120)
+    spec.update({"datasets": {"cells": cells}, "data": {"name": "cells"}, "layer": layers})
+    return spec
