@@ -45,5 +45,6 @@ st.markdown(f"""
 - If training **diverges** (a loss becomes NaN or infinite) it pauses itself and says so; Reset.
 - Every setting is in the page's **address**: copy the URL to hand out a lesson exactly as prepared.
 - **Presentation mode** (sidebar) enlarges the type for a projector; add `?present=true` to a link.
-- Training runs on **{page.device.type.upper()}** here ({'a GPU is used automatically when present' if page.device.type == 'cpu' else 'found automatically'}; the sidebar can force the CPU).
+- Training runs on the **CPU** unless a GPU is present *and* measured faster for that lesson (these
+  models are tiny, so only the upsampling decoders gain); where a GPU exists the sidebar lets you choose.
 """)

@@ -96,7 +96,12 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
                        "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
                        "encoding": {"y": {"field": "y", "type": "quantitative"},
                                     "tooltip": [{"field": "label"}]}})
-    spec = _base(title, height)
+    # ``height`` is the whole chart's budget. Streamlit's default autosize ("fit") squeezes the plot
+    # to make room for the title, axes and the legend below, which left ~40% of a 200 px chart to
+    # the lines. "fit-x" keeps the width fitted to the column but makes ``height`` the plot itself:
+    # 80% of the budget goes to the plot and the chart grows by its decorations (~60–90 px).
+    spec = _base(title, int(height * 0.8))
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     datasets = {"lines": data}
     for i, (y_rule, label) in enumerate(rules):
         datasets[f"rule_{i + 1}"] = frame(y=[y_rule], label=[label])

@@ -193,8 +193,13 @@ def _install(page: Page, trainer: Any) -> None:
     st.session_state[page.key("first_tick")] = True
 
 
-def _on_train(page: Page) -> None:
-    running = not st.session_state.get(page.key("running"), False)
+def _on_train(page: Page, running: bool) -> None:
+    """Train (running=True) or Pause (False): the action the label showed when it was clicked.
+
+    Idempotent on purpose: under load a click's trigger can reach the script twice (the click's
+    rerun and a coalesced ``run_every`` fragment rerun); a toggle would then cancel itself and
+    the Pause would look lost. Setting the state the user asked for is safe to repeat.
+    """
     runner = _runner(page)
     if runner is not None:
         if running and runner.error:
@@ -304,7 +309,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     steps = step_buttons or {"Step": None}
     cols = st.columns([1.3] + [1.1] * len(steps) + [1.1, 1.9 if pretrained else 0.01, 0.6])
     cols[0].button("⏸ Pause" if running else "▶ Train", key=page.key("train"), type="primary",
-                   on_click=_on_train, args=(page,), width="stretch",
+                   on_click=_on_train, args=(page, not running), width="stretch",
                    help="Start or pause live training.")
     for i, (label, fn) in enumerate(steps.items()):
         cols[1 + i].button(label, key=page.key(f"step_{i}"), on_click=_on_step, args=(page, fn),

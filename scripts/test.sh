@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 # torch first, pinned, so pip takes the local CPU build instead of a multi-GB CUDA one.
 $PY -m pip install -q torch==2.13.0
-$PY -m pip install -q -r requirements.txt -r requirements-test.txt
+# requirements.txt names PyTorch's CPU index for Community Cloud; where that index is out of reach
+# (as on our build machines) pip would retry it for every package, so install without that line.
+REQ=$(mktemp); grep -v '^--extra-index-url' requirements.txt > "$REQ"
+$PY -m pip install -q -r "$REQ" -r requirements-test.txt
 # Debian's Chromium for the real-browser tests (Playwright drives it; it cannot download its own).
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
