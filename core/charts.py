@@ -14,7 +14,7 @@ import math
 from typing import Iterable, Sequence
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 MAX_POINTS = 600            # per series on a line chart
 FONT = 14
@@ -28,16 +28,28 @@ def clean(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def frame(**cols: np.ndarray | list) -> pd.DataFrame:
-    """A DataFrame from equal-length columns; ±inf in numeric columns become NaN (a gap)."""
+def frame(**cols: np.ndarray | list) -> pa.Table:
+    """An Arrow table from equal-length columns; NaN and ±inf in numeric columns become null (a gap).
+
+    Arrow, not pandas: Streamlit ships chart data as Arrow anyway, and building a DataFrame and
+    converting it cost ~1.8 ms per dataset, most of a frame's drawing time (profiled in the live
+    loop); a pyarrow table built straight from numpy goes out as is (~0.25 ms).
+    """
     out = {}
     for k, v in cols.items():
+        if isinstance(v, list) and v and all(type(x) is str for x in v):
+            out[k] = pa.array(v, type=pa.string())     # labels: straight from the list (fast path)
+            continue
         a = np.asarray(v)
         if a.dtype.kind in "fiu":
             a = a.astype(np.float64)
             a[~np.isfinite(a)] = np.nan
-        out[k] = a
-    return pd.DataFrame(out)
+            out[k] = pa.array(a, from_pandas=True)       # NaN -> null, as pandas' conversion did
+        elif a.dtype.kind == "b":
+            out[k] = pa.array(a)
+        else:
+            out[k] = pa.array([None if x is None else str(x) for x in a.tolist()], type=pa.string())
+    return pa.table(out)
 
 
 def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -110,7 +122,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     return spec
 
 
-def heatmap_frame(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> pd.DataFrame:
+def heatmap_frame(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> pa.Table:
     """Cells of a heatmap. gx: [nx] centres, gy: [ny] centres, z: [ny, nx] (rows = y)."""
     dx = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2
     dy = (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2

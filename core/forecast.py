@@ -22,6 +22,7 @@ The MLP baseline reads the window flattened, [N, L]. One trainer *step* is one e
 from __future__ import annotations
 
 import csv
+import copy
 import dataclasses
 import io
 import math
@@ -65,7 +66,9 @@ MIN_TRAIN_PAIRS = 5
 MIN_TEST_PAIRS = 2
 MAX_SERIES = 5000             # values: keeps an epoch and a chart frame fast
 MAX_UPLOAD_BYTES = 1_000_000  # 1 MB
+MAX_COLUMNS = 100             # per row of an upload (tests/test_hostile.py: wide rows are slow)
 MAX_HORIZON = 120
+MAX_ABS_VALUE = 1e15              # squared errors stay finite in float32 (1e30 < 3.4e38)
 
 
 @dataclass
@@ -216,6 +219,11 @@ def check_config(cfg: ForecastConfig) -> Series:
         raise ValueError(f"the series has {n:,} values; the limit is {MAX_SERIES:,}")
     if not np.all(np.isfinite(s.values)):
         raise ValueError("the series contains NaN or infinite values")
+    # Finite but astronomically large values (an upload of ±1e308) overflow the [0, 1] scaling and
+    # squared errors to inf/NaN, which the page then misreported as a learning-rate divergence.
+    if n and float(np.max(np.abs(s.values))) > MAX_ABS_VALUE:
+        raise ValueError(f"the values must lie within ±{MAX_ABS_VALUE:g}; rescale the series (e.g. to "
+                         "thousands or millions)")
     need = min_length(int(cfg.look_back), float(cfg.train_frac))
     if n < need:
         raise ValueError(f"the series is too short: {n} values, but look-back {cfg.look_back} with "
@@ -324,6 +332,13 @@ def read_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Up
         sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
         sep = ","
+    # A series has a few columns. Refuse very wide rows before pandas sees them: its bad-line
+    # handling is slow on them (a 400 kB file of one 200,000-field row took ~40 s of server CPU),
+    # and every column would become an option of the page's column pickers.
+    widest = max((line.count(sep) for line in text.splitlines()), default=0) + 1
+    if widest > MAX_COLUMNS:
+        raise UploadError(f"“{name}” has a row with {widest:,} columns (at most {MAX_COLUMNS}): upload "
+                          "a series with one value per row, e.g. a date column and a value column.")
     try:
         # a blank line inside the data is a missing value, not nothing (trailing ones are dropped)
         table = pd.read_csv(io.StringIO(text.rstrip()), sep=sep, skipinitialspace=True,
@@ -733,7 +748,10 @@ class ForecastTrainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         if state["config"].get("optimizer", self.config.optimizer) == self.config.optimizer:
-            self.opt.load_state_dict(state["optim"])
+            # deep copy: torch's Optimizer.load_state_dict keeps the given moment tensors (no copy when
+            # dtype/device match) and steps update them in place, which wrote into the checkpoint
+            # cached for every session by ui.checkpoint (tests/test_isolation.py)
+            self.opt.load_state_dict(copy.deepcopy(state["optim"]))
         self.history.load_state_dict(state["history"])
         self.step_count = int(state["step"])
         self.train_seconds = float(state["extra"].get("train_seconds", 0.0))

@@ -96,9 +96,9 @@ def framing_chart(values: np.ndarray, look_back: int, *, rows: int = 5, start: i
             jj.append(j)
             role.append("target y" if j == start + i + L else "input X")
             val.append(float(values[j]))
-    cells = frame(pair=ii, t=np.asarray(jj, dtype=np.float64), role=role, value=np.asarray(val))
+    cells = frame(pair=ii, t=np.asarray(jj, dtype=np.float64), role=role, value=np.asarray(val),
+                  label=[f"{v:.3g}" for v in val])
     span = rows + L
-    cells["label"] = [f"{v:.3g}" for v in val]
     order = [f"pair {i + 1}" for i in range(rows)]
     enc_x = {"field": "t", "type": "ordinal", "title": "time index t of the series",
              "axis": {"labelAngle": 0}}

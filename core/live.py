@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import threading
 import time
 from typing import Any, Callable, Iterable, Protocol, TypeVar
@@ -236,6 +237,124 @@ def slots_in_use() -> int:
         return len(_slots_used)
 
 
+# --------------------------------------------------------------------------- fair gates
+
+class Gate:
+    """A strictly first-come-first-served semaphore (a waiter is handed the permit directly).
+
+    Why: the server is one Python process. Measured with benchmarks/bench_load.py, 10–30 sessions
+    training at once made ~60 threads (one script thread and one trainer per session) compete
+    for the GIL; the asyncio thread that sends the frames then got the GIL so rarely that almost
+    nothing reached the browsers (Streamlit drops a run's unsent deltas when the next run starts)
+    and clicks went unanswered for tens of seconds. Threads blocked on a Gate do not compete for
+    the GIL, so gating the heavy work keeps the event loop responsive; handing the permit over
+    (instead of ``threading.Semaphore``, where a thread that releases and re-acquires in a loop
+    can barge ahead of the waiters) makes every session progress in turn.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._free = max(1, int(size))
+        self._waiters: list[_Ticket] = []          # FIFO
+
+    def acquire(self, ticket: "_Ticket | None" = None, stop: threading.Event | None = None,
+                urgent: bool = False) -> bool:
+        """Wait for a permit; False (no permit held) if ``stop`` is set before we queue or
+        ``cancel(ticket)`` ends the wait. Set ``stop`` before calling ``cancel``.
+
+        ``urgent`` waiters (a click's rerun) queue ahead of the ordinary ones (timer ticks),
+        behind earlier urgent ones, so a click is answered after one frame, not a whole round.
+        """
+        with self._lock:
+            if stop is not None and stop.is_set():
+                return False
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            ticket = ticket or _Ticket()
+            ticket.reset()
+            ticket.urgent = urgent
+            if urgent:
+                at = next((i for i, w in enumerate(self._waiters) if not w.urgent), len(self._waiters))
+                self._waiters.insert(at, ticket)
+            else:
+                self._waiters.append(ticket)
+        ticket.lock.acquire()     # released by ``release`` (granted) or ``cancel`` (not granted)
+        return ticket.granted
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                t = self._waiters.pop(0)            # hand the permit over, no barging
+                t.granted = True
+                t.lock.release()
+            else:
+                self._free += 1
+
+    def cancel(self, ticket: "_Ticket") -> None:
+        """Stop ``ticket``'s wait, if it is waiting (its ``acquire`` returns False)."""
+        with self._lock:
+            if ticket in self._waiters:
+                self._waiters.remove(ticket)
+                ticket.lock.release()
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiters)
+
+    def __enter__(self) -> "Gate":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class _Ticket:
+    """One waiter's place in a Gate's queue."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.granted = False
+        self.urgent = False
+
+    def reset(self) -> None:
+        self.granted = False
+        self.lock.acquire(blocking=False)      # held: the waiter blocks on it
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+# How many sessions may draw a frame (snapshot + charts, ~60 ms of GIL-holding Python) at once,
+# and how many training chunks (~20 ms each) may run at once, server-wide. One each keeps the
+# runnable threads at ~3 (frame, trainer, event loop) however many students are connected.
+FRAME_GATE = Gate(_env_int("DASH_MAX_FRAMES", 1))
+TRAIN_GATE = Gate(_env_int("DASH_MAX_CHUNKS", 1))
+
+
+class _Held:
+    def __init__(self, gate: Gate, urgent: bool) -> None:
+        self.gate, self.urgent = gate, urgent
+
+    def __enter__(self) -> Gate:
+        self.gate.acquire(urgent=self.urgent)
+        return self.gate
+
+    def __exit__(self, *exc: Any) -> None:
+        self.gate.release()
+
+
+def frame_gate(urgent: bool = False) -> _Held:
+    """Wrap the drawing of one frame in ``with frame_gate(urgent):`` (see ``Gate``); urgent =
+    the frame answers a click (a full-app run), not a ``run_every`` tick."""
+    return _Held(FRAME_GATE, urgent)
+
+
 # --------------------------------------------------------------------------- the runner
 
 
@@ -254,6 +373,12 @@ class LiveRunner:
         self._sec_per_step = 1e-3          # running estimate, sizes the chunks
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._ticket = _Ticket()
+        # Under load, a click's full rerun can start while the previous (interrupted) run of the
+        # same session is still in its last tick, so two script threads may start and stop the
+        # continuation at once (seen as "cannot join thread before it is started").
+        self._bg_lock = threading.RLock()
+        self.held = False                  # set by Pause: refuse to start background training
         self._rate_t = time.perf_counter()
         self._rate_steps = trainer.step_count
         self.steps_per_second = 0.0
@@ -307,35 +432,56 @@ class LiveRunner:
 
         Returns False (and sets ``waiting``) when the server's training cap is full.
         """
-        self.stop_background()
-        if self.error:
-            return False
-        owner = id(self)
-        if not _try_take_slot(owner):
-            self.waiting = True
-            return False
-        self.waiting = False
-        self._stop = threading.Event()
-        stop, deadline = self._stop, time.perf_counter() + seconds
+        with self._bg_lock:
+            self.stop_background()
+            if self.error or self.held:
+                return False
+            owner = id(self)
+            if not _try_take_slot(owner):
+                self.waiting = True
+                return False
+            self.waiting = False
+            self._stop = threading.Event()
+            stop, ticket, deadline = self._stop, self._ticket, time.perf_counter() + seconds
 
-        def work() -> None:
-            try:
-                while not stop.is_set() and time.perf_counter() < deadline and not self.error:
-                    if self._chunk(None) == 0:
-                        break
-            finally:
-                _give_slot(owner)
+            def work() -> None:
+                try:
+                    while not stop.is_set() and time.perf_counter() < deadline and not self.error:
+                        # one chunk at a time server-wide, in turn (see Gate)
+                        if not TRAIN_GATE.acquire(ticket, stop):
+                            break                    # stop_background cancelled the wait
+                        try:
+                            if stop.is_set() or self._chunk(None) == 0:
+                                break
+                        finally:
+                            TRAIN_GATE.release()
+                finally:
+                    _give_slot(owner)
 
-        self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)
-        self._thread.start()
-        return True
+            self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)
+            self._thread.start()
+            return True
+
+    def hold(self, on: bool = True) -> None:
+        """Pause (``on``) or allow background training. While held, ``start_background`` refuses.
+
+        Why: under load a click's rerun can overlap the previous run's last frame, whose
+        ``finally`` restarts the continuation *after* Pause stopped it. The hold is set by Pause
+        (under the same lock), so that late restart is refused and Pause always sticks.
+        """
+        with self._bg_lock:
+            self.held = on
+            if on:
+                self.stop_background()
 
     def stop_background(self) -> None:
-        t = self._thread
-        if t is not None:
-            self._stop.set()
-            t.join()
-            self._thread = None
+        with self._bg_lock:
+            t = self._thread
+            if t is not None:
+                self._stop.set()
+                TRAIN_GATE.cancel(self._ticket)   # do not wait for our turn only to stop
+                t.join()
+                self._thread = None
 
     @property
     def training_in_background(self) -> bool:

@@ -18,6 +18,7 @@ Shapes: inputs x: [T, B, I]; targets y: [T_out, B]; per-step states [T, B, H]; c
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -429,7 +430,10 @@ class LstmTrainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rnn.load_state_dict(state["model"]["rnn"])
         self.head.load_state_dict(state["model"]["head"])
-        self.opt.load_state_dict(state["optim"])
+        # deep copy: torch's Optimizer.load_state_dict keeps the given moment tensors (no copy when
+        # dtype/device match) and steps update them in place, which wrote into the checkpoint
+        # cached for every session by ui.checkpoint (tests/test_isolation.py)
+        self.opt.load_state_dict(copy.deepcopy(state["optim"]))
         self.history.load_state_dict(state["history"]["losses"])
         self.metrics.load_state_dict(state["history"]["metrics"])
         self.step_count = int(state["step"])

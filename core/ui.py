@@ -17,6 +17,7 @@ All mutable state is in ``st.session_state`` under keys prefixed with the page's
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import time
@@ -25,10 +26,11 @@ from typing import Any, Callable
 
 import streamlit as st
 import torch
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
 from core.device import DEVICE_CHOICES, describe_device, device_for, device_reason, gpu_available
-from core.live import LiveRunner, changed_fields, set_training_cap, slots_in_use
+from core.live import LiveRunner, changed_fields, frame_gate, set_training_cap, slots_in_use
 
 TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~60 ms
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
@@ -172,11 +174,16 @@ def _cached_checkpoint(path: str, lesson: str, mtime: float) -> dict[str, Any]:
 
 
 def checkpoint(name: str, lesson: str) -> dict[str, Any]:
-    """A shipped checkpoint, cached across sessions; raises CheckpointError if unusable."""
+    """A shipped checkpoint, cached across sessions; raises CheckpointError if unusable.
+
+    Each session gets its own deep copy (≤ 0.5 MB, ~1 ms): the cached dict is shared by every
+    student, and torch's ``Optimizer.load_state_dict`` keeps the tensors it is given, so one
+    session's training would otherwise write into everyone's pretrained start.
+    """
     path = pretrained_path(name)
     if not path.is_file():
         raise CheckpointError(f"{path.name} is missing")
-    return _cached_checkpoint(str(path), lesson, path.stat().st_mtime)
+    return copy.deepcopy(_cached_checkpoint(str(path), lesson, path.stat().st_mtime))
 
 
 # --------------------------------------------------------------------------- the live loop
@@ -204,8 +211,7 @@ def _on_train(page: Page, running: bool) -> None:
     if runner is not None:
         if running and runner.error:
             return  # diverged: Reset first
-        if not running:
-            runner.stop_background()
+        runner.hold(not running)     # Pause stops the continuation and refuses late restarts
         runner.reset_rate()
     st.session_state[page.key("running")] = running
     st.session_state[page.key("first_tick")] = running
@@ -216,6 +222,7 @@ def _on_step(page: Page, fn: Callable[[Any], Any]) -> None:
     runner = _runner(page)
     if runner is None or runner.error:
         return
+    runner.hold(True)
     if fn is None:
         runner.step(1)
     else:
@@ -343,13 +350,20 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         runner.reset_rate()
         runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
     t0 = time.perf_counter()
+    # One frame at a time server-wide (core.live.Gate): with many students, ~60 threads fighting
+    # for the GIL starved the thread that sends frames and clicks went unanswered for tens of
+    # seconds (benchmarks/bench_load.py). A frame that answers a click (a full run, not a
+    # run_every tick) goes ahead of the queued ticks, so buttons answer in well under a second.
+    ctx = get_script_run_ctx()
+    urgent = not (ctx is not None and ctx.fragment_ids_this_run)
     try:
-        try:
-            snap = runner.snapshot(**snapshot_kwargs)     # stops the background continuation
-        except Exception as e:                          # e.g. NaN weights: report, never crash
-            runner.error = runner.error or f"Could not read the model: {type(e).__name__}: {e}"
-            snap = None
-        _draw(page, runner, render, snap, running, step_unit)
+        with frame_gate(urgent=urgent):
+            try:
+                snap = runner.snapshot(**snapshot_kwargs)     # stops the background continuation
+            except Exception as e:                          # e.g. NaN weights: report, never crash
+                runner.error = runner.error or f"Could not read the model: {type(e).__name__}: {e}"
+                snap = None
+            _draw(page, runner, render, snap, running, step_unit)
     finally:
         # Train on between frames, not while drawing: two Python threads busy at once make every
         # tiny torch call wait for the GIL. ``finally``: a frame interrupted by the next rerun

@@ -19,6 +19,7 @@ an image batch [B, 1, R, R].
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -722,7 +723,10 @@ class UpsamplingTrainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for v, m in self.models.items():
             m.load_state_dict(state["model"][v])
-            self.opts[v].load_state_dict(state["optim"][v])
+            # deep copy: torch's Optimizer.load_state_dict keeps the given moment tensors (no copy when
+            # dtype/device match) and steps update them in place, which wrote into the checkpoint
+            # cached for every session by ui.checkpoint (tests/test_isolation.py)
+            self.opts[v].load_state_dict(copy.deepcopy(state["optim"][v]))
             for g in self.opts[v].param_groups:      # the live setting wins over the saved one
                 g["lr"] = self.config.lr
         self.history.load_state_dict(state["history"]["losses"])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from core.live import (Diverged, History, LiveRunner, changed_fields, live_field, set_training_cap,
+from core.live import (Diverged, Gate, History, LiveRunner, changed_fields, live_field, set_training_cap,
                        structural_field)
 
 
@@ -117,6 +117,109 @@ def test_training_cap_makes_others_wait():
         set_training_cap(0)
 
 
+def test_gate_serves_waiters_in_order_without_barging():
+    """A released permit goes to the longest waiter, even if the releaser asks again at once."""
+    import threading
+    g, order = Gate(1), []
+    g.acquire()
+
+    def waiter(name):
+        g.acquire()
+        order.append(name)
+        g.release()
+
+    threads = []
+    for name in ("b", "c"):
+        t = threading.Thread(target=waiter, args=(name,))
+        t.start()
+        threads.append(t)
+        while g.waiting() < len(threads):
+            time.sleep(0.001)
+    g.release()
+    g.acquire()            # the releaser comes straight back: it must queue behind b and c
+    order.append("a")
+    g.release()
+    for t in threads:
+        t.join(2)
+    assert order == ["b", "c", "a"]
+
+
+def test_urgent_waiters_go_before_ordinary_ones():
+    """A click's frame (urgent) is served before the queued timer ticks, after earlier clicks."""
+    import threading
+    g, order = Gate(1), []
+    g.acquire()
+
+    def waiter(name, urgent):
+        g.acquire(urgent=urgent)
+        order.append(name)
+        g.release()
+
+    threads = []
+    for name, urgent in (("tick1", False), ("tick2", False), ("click1", True), ("click2", True)):
+        t = threading.Thread(target=waiter, args=(name, urgent))
+        t.start()
+        threads.append(t)
+        while g.waiting() < len(threads):
+            time.sleep(0.001)
+    g.release()
+    for t in threads:
+        t.join(2)
+    assert order == ["click1", "click2", "tick1", "tick2"]
+
+
+def test_gate_wait_can_be_cancelled():
+    import threading
+    from core.live import _Ticket
+    g, ticket, stop, got = Gate(1), _Ticket(), threading.Event(), []
+    g.acquire()
+    t = threading.Thread(target=lambda: got.append(g.acquire(ticket, stop)))
+    t.start()
+    while g.waiting() == 0:
+        time.sleep(0.001)
+    stop.set()
+    g.cancel(ticket)
+    t.join(2)
+    assert got == [False] and g.waiting() == 0
+    assert g.acquire(ticket, stop) is False          # stop already set: never queues
+    g.release()
+    assert g.acquire() is True                       # the permit was never lost
+    g.release()
+
+
+def test_many_background_runners_all_progress():
+    """Chunks are served in turn, so every session trains however many there are."""
+    runners = [LiveRunner(Counter(), chunk_seconds=0.005) for _ in range(8)]
+    for r in runners:
+        assert r.start_background(0.5)
+    time.sleep(0.6)
+    for r in runners:
+        r.stop_background()
+    assert all(r.trainer.step_count > 0 for r in runners)
+
+
+def test_start_and_stop_from_two_threads_do_not_race():
+    """A click's rerun and the previous run's last tick may start/stop at the same time."""
+    import threading
+    r, errors = LiveRunner(Counter()), []
+
+    def hammer(fn):
+        try:
+            for _ in range(200):
+                fn()
+        except Exception as e:  # e.g. "cannot join thread before it is started"
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer, args=(lambda: r.start_background(0.05),)),
+               threading.Thread(target=hammer, args=(r.stop_background,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    r.stop_background()
+    assert not errors and not r.training_in_background
+
+
 def test_device_for_without_gpu_is_cpu(monkeypatch):
     """Whatever the choice, a machine with no GPU (Community Cloud) trains on the CPU."""
     import core.device as d
@@ -127,3 +230,21 @@ def test_device_for_without_gpu_is_cpu(monkeypatch):
             assert d.device_for(lesson, choice).type in ("cpu", "mps")
     assert d.gpu_helps("up") and d.gpu_helps("upsampling") and not d.gpu_helps("gan1d")
     assert "faster" in d.device_reason("fc", d.torch.device("cpu"))
+
+
+def test_hold_refuses_a_late_background_restart():
+    """Pause sets a hold: a stale frame's ``start_background`` afterwards must not train on."""
+    import torch
+    from core.gan1d import Gan1DConfig, Gan1DTrainer
+    from core.live import LiveRunner
+    r = LiveRunner(Gan1DTrainer(Gan1DConfig(seed=0), torch.device("cpu")))
+    assert r.start_background(0.2)
+    r.hold(True)                                   # Pause
+    assert not r.training_in_background
+    before = r.trainer.step_count
+    assert r.start_background(0.2) is False        # the late restart is refused
+    time.sleep(0.05)
+    assert r.trainer.step_count == before
+    r.hold(False)                                  # Train again
+    assert r.start_background(0.2)
+    r.stop_background()
