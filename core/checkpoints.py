@@ -36,6 +36,14 @@ def load_checkpoint(path: str | pathlib.Path, lesson: str | None = None) -> dict
         raise CheckpointError(f"{path.name} could not be read ({type(e).__name__})") from e
     if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
         raise CheckpointError(f"{path.name} is not a checkpoint of this app")
+    # The layout every lesson's from_checkpoint relies on. A damaged file that still unpickles
+    # (e.g. {"config": None, ...}) used to crash the page with a TypeError/AttributeError that
+    # ui's "pretrained start is unavailable" handler does not catch (tests/test_hostile.py).
+    for key in ("config", "model", "optim", "history", "extra"):
+        if key in ckpt and not isinstance(ckpt[key], dict):
+            raise CheckpointError(f"{path.name} is damaged ({key!r} is not a dict)")
+    if "step" in ckpt and (isinstance(ckpt["step"], bool) or not isinstance(ckpt["step"], int)):
+        raise CheckpointError(f"{path.name} is damaged ('step' is not a whole number)")
     if lesson is not None and ckpt.get("lesson") != lesson:
         raise CheckpointError(f"{path.name} belongs to lesson {ckpt.get('lesson')!r}, not {lesson!r}")
     return ckpt

@@ -362,6 +362,13 @@ class Gan1DTrainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        # Sizes first: FlatMLP/FlatAdam copy with broadcasting, so a damaged file with 1-element
+        # tensors "loaded" (every weight 0) and the next step failed (tests/test_hostile.py).
+        for name, net in (("G", self.G), ("D", self.D)):
+            tensors = [state["model"][name]["flat"]] + [
+                v for k, v in state["optim"][name].items() if k in ("m", "v", "buf") and v is not None]
+            if any(not torch.is_tensor(t) or t.shape != net.flat.shape for t in tensors):
+                raise ValueError("checkpoint network shape does not match the config")
         self.G.load_state_dict(state["model"]["G"])
         self.D.load_state_dict(state["model"]["D"])
         self.opt_g.load_state_dict(state["optim"]["G"])

@@ -484,6 +484,11 @@ class LiveRunner:
                 self._thread = None
 
     @property
+    def seconds_per_step(self) -> float:
+        """The running estimate of one step's wall time (what sizes the chunks)."""
+        return self._sec_per_step
+
+    @property
     def training_in_background(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 

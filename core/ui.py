@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -129,7 +130,34 @@ def slider(page: Page, field: str, label: str, lo: Any, hi: Any, default: Any, *
     return _bound(st.slider, page, field, label, "value", default, min_value=lo, max_value=hi, **kw)
 
 
+def _drop_unusable_url_number(key: str, integer: bool) -> None:
+    """Forget ``?key=inf`` (or nan, 1e309…) before the widget reads it.
+
+    Streamlit 1.67 converts an integer number_input's URL value with ``int()``, so a link with
+    ``?gan1d_seed=inf`` raised OverflowError before the page could say anything. Removing the
+    key from ``st.query_params`` is not enough (widgets are seeded from a saved copy of the
+    starting URL), so the saved copy is cleaned too; that is private API, hence the guard.
+    """
+    raw = st.query_params.get(key)
+    if raw is None:
+        return
+    try:
+        v = float(raw)
+        bad = not math.isfinite(v) or (integer and abs(v) > 2**53)
+    except (TypeError, ValueError):
+        return   # not a number at all: Streamlit already falls back to the default
+    if not bad:
+        return
+    try:
+        ctx = get_script_run_ctx()
+        ctx.session_state._state.query_params._initial_query_params.pop(key, None)  # noqa: SLF001
+    except AttributeError:
+        pass
+    del st.query_params[key]
+
+
 def number(page: Page, field: str, label: str, default: Any, **kw: Any) -> Any:
+    _drop_unusable_url_number(page.key(field), isinstance(default, int) and not isinstance(default, bool))
     return _bound(st.number_input, page, field, label, "value", default, **kw)
 
 
@@ -242,7 +270,7 @@ def _on_pretrained(page: Page, load: Callable[[torch.device], Any],
     st.session_state[page.key("running")] = False
     try:
         trainer = load(page.device)
-    except (CheckpointError, ValueError, KeyError, RuntimeError) as e:
+    except Exception as e:   # any damaged shipped file: say so, keep the current run
         st.session_state[page.key("notice")] = ("warning", f"The pretrained start is unavailable: {e}")
         return
     for k, v in to_widgets(trainer.config).items():
@@ -341,6 +369,9 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     return runner
 
 
+SLOW_STEP_SECONDS = 1.0   # above this a step makes the page feel stuck: say why
+
+
 def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
           snapshot_kwargs: dict[str, Any], step_unit: str) -> None:
     """One frame: (first frame: train briefly), snapshot, draw, let training continue."""
@@ -383,6 +414,11 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
     c2.metric(f"{step_unit.capitalize()}s / second", f"{rate:,.0f}" if running else "paused")
     c3.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
+    if runner.seconds_per_step > SLOW_STEP_SECONDS and runner.trainer.step_count > 0:
+        # A step is never interrupted, so Pause, Step and redraws wait for the current one.
+        st.warning(f"One {step_unit} takes about {runner.seconds_per_step:.1f} s with these settings, "
+                   f"so Pause and the charts answer only between {step_unit}s. For a live run, lower "
+                   "the sizes, batch, seeds or steps per iteration.", icon="🐢")
     if runner.waiting:
         st.info(f"Waiting for a free trainer: {slots_in_use()} sessions are training on this server. "
                 "Training starts by itself when one finishes.", icon="⏳")

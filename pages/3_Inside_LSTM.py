@@ -9,7 +9,7 @@ import torch
 
 from core import charts, ui
 from core import lstm_charts as lc
-from core.checkpoints import CheckpointError
+from core.checkpoints import pretrained_path
 from core.lstm_viz import (BACKWARD_VIEW, BIT_TASKS, CELL_LABELS, FORWARD_VIEW, MAX_HIDDEN, MAX_LEN,
                            PROBE_BACK, TASKS, LstmConfig, LstmTrainer, compare_cells, parse_bits,
                            ratio_back)
@@ -220,15 +220,29 @@ def init_profiles(cfg_items: tuple) -> dict:
     return compare_cells(LstmConfig(**dict(cfg_items)))
 
 
+def shipped_files() -> tuple:
+    """(path, mtime or None) of the shipped runs: the cache key of ``trained_profiles``, so a file
+    that is added, fixed or replaced is picked up without a server restart (before, a first call
+    with a missing or broken file cached "missing" for every later session)."""
+    out = []
+    for c in CELLS:
+        p = pretrained_path(f"lstm_{c}")
+        try:
+            out.append((str(p), p.stat().st_mtime))
+        except OSError:
+            out.append((str(p), None))
+    return tuple(out)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
-def trained_profiles() -> tuple[dict, dict]:
+def trained_profiles(files: tuple) -> tuple[dict, dict]:
     trainers, steps = {}, {}
     for c in CELLS:
         try:
             trainers[c] = LstmTrainer.from_checkpoint(ui.checkpoint(f"lstm_{c}", "lstm"), torch.device("cpu"))
             steps[c] = trainers[c].step_count
-        except CheckpointError:
-            pass
+        except Exception:  # noqa: BLE001 - not only CheckpointError: a readable lstm file with missing or
+            pass           # wrong contents raised KeyError here and took the page down (tests/test_hostile.py)
     return (compare_cells(LstmConfig(), trainers) if trainers else {}), steps
 
 
@@ -259,7 +273,7 @@ if prof_init is not None:
         else:
             st.caption(f"Make the sequence longer than {PROBE_BACK} steps to compare {PROBE_BACK} steps back.")
     with s2:
-        prof_tr, steps_tr = trained_profiles()
+        prof_tr, steps_tr = trained_profiles(shipped_files())
         if prof_tr:
             st.vega_lite_chart(lc.steps_back_chart({lc.CELL_NAMES[c]: p["dh_rel"] for c, p in prof_tr.items()},
                                                    title="…and after training (shipped runs, default task)"),

@@ -100,3 +100,14 @@ def test_settings_come_from_the_url():
     assert not at.exception
     cfg = at.session_state["gan1d_runner"].trainer.config
     assert cfg.seed == 7 and cfg.k == 3
+
+
+def test_a_slow_step_is_explained():
+    """When one step takes over a second (huge settings), the page says why it feels stuck."""
+    at = open_page("pages/1_1D_GAN.py")
+    at.button(key="gan1d_step_0").click().run()
+    assert not any("takes about" in w.value for w in at.warning)
+    at.session_state["gan1d_runner"]._sec_per_step = 2.5     # as measured on a huge configuration
+    at.run()
+    slow = [w.value for w in at.warning if "takes about" in w.value]
+    assert slow and "2.5 s" in slow[0] and "Pause" in slow[0], slow
