@@ -17,18 +17,12 @@ import time
 import pytest
 import torch
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from apptest_util import PAGES
 from streamlit.testing.v1 import AppTest
 
 from core import checkpoints
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PAGES = {
-    "gan1d": "pages/1_1D_GAN.py",
-    "fc": "pages/2_LSTM_Forecast.py",
-    "lstm": "pages/3_Inside_LSTM.py",
-    "gan2d": "pages/4_Mode_Collapse.py",
-    "up": "pages/5_Upsampling.py",
-}
 KINDS = ("slider", "number_input", "selectbox", "multiselect", "radio", "toggle", "checkbox",
          "text_input", "text_area", "select_slider")
 RANDOM_COMBOS = 6        # per page, on top of all-min and all-max

@@ -12,6 +12,7 @@ import pathlib
 import numpy as np
 import pytest
 import torch
+from apptest_util import PAGES, run_page
 from streamlit.testing.v1 import AppTest
 
 from core import forecast as fc
@@ -19,20 +20,10 @@ from core import gan1d, gan2d, lstm_viz, ui, upsampling
 from core.checkpoints import load_checkpoint, pretrained_path
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PAGES = {
-    "gan1d": "pages/1_1D_GAN.py",
-    "fc": "pages/2_LSTM_Forecast.py",
-    "lstm": "pages/3_Inside_LSTM.py",
-    "gan2d": "pages/4_Mode_Collapse.py",
-    "up": "pages/5_Upsampling.py",
-}
 
 
 def open_page(short: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / PAGES[short]), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGES[short])
 
 
 def steps(at: AppTest) -> int:

@@ -1,6 +1,7 @@
 """AppTest: the forecasting page (pages/2_LSTM_Forecast.py) opens, steps, switches, uploads."""
 import pathlib
 
+from apptest_util import metric, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -8,14 +9,7 @@ PAGE = str(ROOT / "pages" / "2_LSTM_Forecast.py")
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label.startswith(label))
+    return run_page("pages/2_LSTM_Forecast.py")
 
 
 def test_opens_steps_switches_model_and_resets():

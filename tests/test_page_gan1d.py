@@ -2,20 +2,14 @@
 import pathlib
 
 import pytest
+from apptest_util import metric, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def open_page(path: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return run_page(path)
 
 
 def test_home_opens_and_links_the_built_lessons():

@@ -1,6 +1,7 @@
 """AppTest: the LSTM page (pages/3_Inside_LSTM.py) opens, steps, scrubs time, switches cell type."""
 import pathlib
 
+from apptest_util import metric, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -8,16 +9,7 @@ PAGE = str(ROOT / "pages/3_Inside_LSTM.py")
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return run_page("pages/3_Inside_LSTM.py", **query)
 
 
 def latex(at: AppTest) -> str:

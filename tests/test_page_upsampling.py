@@ -3,6 +3,7 @@ shows a message for an impossible combination, and steps the decoders."""
 import pathlib
 
 import numpy as np
+from apptest_util import metric, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -10,16 +11,7 @@ PAGE = str(ROOT / "pages/5_Upsampling.py")
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return run_page("pages/5_Upsampling.py", **query)
 
 
 def codes(at: AppTest) -> str:
