@@ -38,8 +38,8 @@ import torch
 from torch import nn
 
 from core.device import pick_device
-from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
-                       structural_field)
+from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field, structural_field,
+                       with_live_fields)
 
 LESSON = "forecast"
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
@@ -547,8 +547,7 @@ class ForecastTrainer:
     def apply_live(self, config: ForecastConfig) -> None:
         """Adopt optimiser, learning rate, batch size and epochs without touching the weights."""
         old = self.config
-        new = dataclasses.replace(old, **{f.name: getattr(config, f.name)
-                                          for f in dataclasses.fields(config) if f.metadata.get("live")})
+        new = with_live_fields(old, config)
         check_config(new)
         self.config = new
         if new.optimizer != old.optimizer:

@@ -19,8 +19,8 @@ import torch
 from core.device import pick_device
 from core.fastnet import ACTIVATIONS, FlatAdam, FlatMLP, FlatSGD
 from core.formula import Formula, FormulaError, check_on_range, parse_formula
-from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
-                       structural_field)
+from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field, structural_field,
+                       with_live_fields)
 
 LESSON = "gan1d"
 
@@ -177,8 +177,7 @@ class Gan1DTrainer:
     def apply_live(self, config: Gan1DConfig) -> None:
         """Adopt learning rates, k, batch size, losses and optimiser without touching weights."""
         old = self.config
-        new = dataclasses.replace(old, **{f.name: getattr(config, f.name)
-                                          for f in dataclasses.fields(config) if f.metadata.get("live")})
+        new = with_live_fields(old, config)
         check_config(new)
         self.config = new
         if new.optimizer != old.optimizer:

@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 
 from core.device import pick_device
-from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
-                       structural_field)
+from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field, structural_field,
+                       with_live_fields)
 
 LESSON = "gan2d"
 
@@ -607,8 +607,7 @@ class Gan2DTrainer:
 
     def apply_live(self, config: Gan2DConfig) -> None:
         """Adopt learning rates, β₁, batch size, k, critic steps, λ and unroll steps."""
-        new = dataclasses.replace(self.config, **{f.name: getattr(config, f.name)
-                                                  for f in dataclasses.fields(config) if f.metadata.get("live")})
+        new = with_live_fields(self.config, config)
         new = dataclasses.replace(new, methods=tuple(new.methods))
         check_config(new)
         self.config = new

@@ -60,6 +60,16 @@ def changed_fields(old: Any, new: Any) -> tuple[list[str], list[str]]:
     return live, structural
 
 
+def with_live_fields(current: T, requested: T) -> T:
+    """``current`` with every live field taken from ``requested`` (structural ones kept).
+
+    What each trainer's ``apply_live`` starts from: live settings change mid-run, the rest
+    would need a rebuild and is left as it is.
+    """
+    return dataclasses.replace(current, **{f.name: getattr(requested, f.name)
+                                           for f in dataclasses.fields(requested) if f.metadata.get("live")})
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

@@ -29,8 +29,8 @@ import torch
 
 from core import rnn_cells as rc
 from core.device import pick_device
-from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
-                       structural_field)
+from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field, structural_field,
+                       with_live_fields)
 
 LESSON = "lstm"
 TASKS: dict[str, str] = {
@@ -287,8 +287,7 @@ class LstmTrainer:
 
     # ---------------------------------------------------------------- settings
     def apply_live(self, config: LstmConfig) -> None:
-        new = dataclasses.replace(self.config, **{f.name: getattr(config, f.name)
-                                                  for f in dataclasses.fields(config) if f.metadata.get("live")})
+        new = with_live_fields(self.config, config)
         check_config(new)
         self.config = new
         for g in self.opt.param_groups:

@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.device import pick_device
-from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field,
-                       structural_field)
+from core.live import (Diverged, History, config_from_dict, config_to_dict, live_field, structural_field,
+                       with_live_fields)
 
 LESSON = "upsampling"
 
@@ -632,8 +632,7 @@ class UpsamplingTrainer:
 
     # ---------------------------------------------------------------- training
     def apply_live(self, config: UpsamplingConfig) -> None:
-        new = dataclasses.replace(self.config, **{f.name: getattr(config, f.name)
-                                                  for f in dataclasses.fields(config) if f.metadata.get("live")})
+        new = with_live_fields(self.config, config)
         check_config(new)
         self.config = new
         for opt in self.opts.values():

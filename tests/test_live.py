@@ -248,3 +248,11 @@ def test_hold_refuses_a_late_background_restart():
     r.hold(False)                                  # Train again
     assert r.start_background(0.2)
     r.stop_background()
+
+
+def test_with_live_fields_takes_only_the_live_ones():
+    from core.gan1d import Gan1DConfig
+    from core.live import with_live_fields
+    cur, req = Gan1DConfig(seed=0), Gan1DConfig(seed=7, lr_d=0.01)
+    new = with_live_fields(cur, req)
+    assert new.lr_d == 0.01 and new.seed == 0      # lr_d is live, the seed is structural
