@@ -14,12 +14,13 @@
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import threading
 import time
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 import numpy as np
 
@@ -312,12 +313,14 @@ class Gate:
         with self._lock:
             return len(self._waiters)
 
-    def __enter__(self) -> "Gate":
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+    @contextlib.contextmanager
+    def held(self, urgent: bool = False) -> Iterator[None]:
+        """``with gate.held(urgent):`` — wait for a permit, give it back on the way out."""
+        self.acquire(urgent=urgent)
+        try:
+            yield
+        finally:
+            self.release()
 
 
 class _Ticket:
@@ -347,22 +350,10 @@ FRAME_GATE = Gate(_env_int("DASH_MAX_FRAMES", 1))
 TRAIN_GATE = Gate(_env_int("DASH_MAX_CHUNKS", 1))
 
 
-class _Held:
-    def __init__(self, gate: Gate, urgent: bool) -> None:
-        self.gate, self.urgent = gate, urgent
-
-    def __enter__(self) -> Gate:
-        self.gate.acquire(urgent=self.urgent)
-        return self.gate
-
-    def __exit__(self, *exc: Any) -> None:
-        self.gate.release()
-
-
-def frame_gate(urgent: bool = False) -> _Held:
+def frame_gate(urgent: bool = False) -> contextlib.AbstractContextManager[None]:
     """Wrap the drawing of one frame in ``with frame_gate(urgent):`` (see ``Gate``); urgent =
     the frame answers a click (a full-app run), not a ``run_every`` tick."""
-    return _Held(FRAME_GATE, urgent)
+    return FRAME_GATE.held(urgent)
 
 
 # --------------------------------------------------------------------------- the runner
