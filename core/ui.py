@@ -17,7 +17,6 @@ All mutable state is in ``st.session_state`` under keys prefixed with the page's
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import os
@@ -204,14 +203,13 @@ def _cached_checkpoint(path: str, lesson: str, mtime: float) -> dict[str, Any]:
 def checkpoint(name: str, lesson: str) -> dict[str, Any]:
     """A shipped checkpoint, cached across sessions; raises CheckpointError if unusable.
 
-    Each session gets its own deep copy (≤ 0.5 MB, ~1 ms): the cached dict is shared by every
-    student, and torch's ``Optimizer.load_state_dict`` keeps the tensors it is given, so one
-    session's training would otherwise write into everyone's pretrained start.
+    Shared by every student, so never written to: each trainer's ``from_checkpoint`` copies every
+    tensor it takes, optimiser state included (tests/test_isolation.py checks every lesson).
     """
     path = pretrained_path(name)
     if not path.is_file():
         raise CheckpointError(f"{path.name} is missing")
-    return copy.deepcopy(_cached_checkpoint(str(path), lesson, path.stat().st_mtime))
+    return _cached_checkpoint(str(path), lesson, path.stat().st_mtime)
 
 
 # --------------------------------------------------------------------------- the live loop
