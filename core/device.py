@@ -60,7 +60,7 @@ def gpu_available() -> bool:
     return pick_device().type != "cpu"
 
 
-def device_reason(lesson: str, device: torch.device) -> str:
+def device_reason(lesson: str) -> str:
     """One line for the sidebar: why Auto chose what it chose, with the measured figures."""
     lesson = _PAGE_LESSON.get(lesson, lesson)
     if lesson not in MEASURED_STEPS_PER_S:

@@ -83,17 +83,17 @@ def page_setup(short: str, title: str, icon: str, intro: str | None = None) -> P
                                persist_state="session",
                                help="Large type and fewer controls, for a projector at 1280×720. "
                                     "Shared links keep it (?present=true).")
+        has_gpu = gpu_available()
         choice = "Auto"
-        if gpu_available():
+        if has_gpu:
             # Only offered where a GPU exists; Auto uses it only for lessons it speeds up.
             choice = st.radio("Device", DEVICE_CHOICES, key="device_choice", horizontal=True,
                               persist_state="session",
                               help="Auto uses the GPU only where it was measured to train faster.")
-    device = device_for(short, choice)
-    with st.sidebar:
+        device = device_for(short, choice)
         st.caption(f"Device: **{describe_device(device)}**")
-        if gpu_available():
-            st.caption(device_reason(short, device))
+        if has_gpu:
+            st.caption(device_reason(short))
     st.markdown(_PRESENT_CSS if presenting else _BASE_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     if intro and not presenting:

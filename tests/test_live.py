@@ -229,7 +229,7 @@ def test_device_for_without_gpu_is_cpu(monkeypatch):
         for choice in d.DEVICE_CHOICES:
             assert d.device_for(lesson, choice).type in ("cpu", "mps")
     assert d.gpu_helps("up") and d.gpu_helps("upsampling") and not d.gpu_helps("gan1d")
-    assert "faster" in d.device_reason("fc", d.torch.device("cpu"))
+    assert "faster" in d.device_reason("fc")
 
 
 def test_hold_refuses_a_late_background_restart():
