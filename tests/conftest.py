@@ -127,3 +127,17 @@ def wait_counter_settles(pg, pause_button=None, quiet_s: float = 1.5, timeout_s:
         elif time.time() - since >= quiet_s:
             return now
     raise AssertionError(f"training went on after Pause (counter still moving at {last})")
+
+
+def pause_and_check_stopped(pg, short: str, reclick: bool = True) -> int:
+    """Click Pause on lesson ``short``, wait for the counter to settle, and check it stays put.
+
+    ``reclick``: allow the one extra Pause click of ``wait_counter_settles`` (the known issue).
+    """
+    import time
+    button = pg.locator(f".st-key-{short}_train button").first
+    button.click()
+    paused = wait_counter_settles(pg, button if reclick else None)
+    time.sleep(1.0)
+    assert counter(pg) == paused, "training went on after Pause"
+    return paused

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, counter, wait_connected, wait_counter_moves, wait_counter_settles
+from tests.conftest import ARTIFACTS, counter, wait_connected, pause_and_check_stopped, wait_counter_moves
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +29,7 @@ def test_home_to_gan_train_and_watch(page):
     assert n > 500, f"only {n} iterations after 3 s of training"
     assert chart.screenshot() != before, "the chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan1d_training.png"), full_page=True)
-    page.locator(".st-key-gan1d_train button").first.click()       # Pause
-    paused = wait_counter_settles(page, page.locator(".st-key-gan1d_train button").first)
-    time.sleep(1.0)
-    assert counter(page) == paused, "training went on after Pause"
+    pause_and_check_stopped(page, "gan1d")
     print(f"first visible step after {first_move:.2f} s; {n} iterations after 3 s")
 
 

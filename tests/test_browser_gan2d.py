@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, counter, wait_connected, wait_counter_moves, wait_counter_settles
+from tests.conftest import ARTIFACTS, counter, wait_connected, pause_and_check_stopped, wait_counter_moves
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +24,5 @@ def test_mode_collapse_page_trains_and_draws(page):
     assert n > 50, f"only {n} steps after 4 s of training"
     assert chart.screenshot() != before, "the sample chart did not change while training"
     page.screenshot(path=str(ARTIFACTS / "gan2d_training.png"), full_page=True)
-    page.locator(".st-key-gan2d_train button").first.click()       # Pause
-    paused = wait_counter_settles(page, page.locator(".st-key-gan2d_train button").first)
-    time.sleep(1.0)
-    assert counter(page) == paused, "training went on after Pause"
+    pause_and_check_stopped(page, "gan2d")
     assert not page.get_by_test_id("stException").count()

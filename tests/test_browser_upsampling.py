@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, counter, wait_connected, wait_counter_moves, wait_counter_settles
+from tests.conftest import ARTIFACTS, counter, wait_connected, pause_and_check_stopped, wait_counter_moves
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +40,5 @@ def test_upsampling_page_views_and_trains(page):
     assert n > 20, f"only {n} steps after 5 s of training"
     assert img.screenshot() != before, "the decoder's output did not change while training"
     page.screenshot(path=str(ARTIFACTS / "upsampling_training.png"), full_page=True)
-    page.locator(".st-key-up_train button").first.click()     # Pause
-    paused = wait_counter_settles(page)
-    time.sleep(1.0)
-    assert counter(page) == paused, "training went on after Pause"
+    pause_and_check_stopped(page, "up", reclick=False)
     assert not page.get_by_test_id("stException").count()
