@@ -1,50 +1,77 @@
-"""Home: what the dashboard teaches, one card per lesson, the device, how the controls work."""
-import pathlib
+"""The app's entry point: navigation grouped by topic from the lesson table, and the Home page.
+
+Every page runs through here (``st.navigation``), so the sidebar, the URL paths (``/<key>``) and
+Home's cards all come from ``core.registry``. Links of the old form (``/LSTM_Forecast?fc_lr=…``)
+land on the lesson with their settings (old paths are hidden pages that forward).
+"""
+import importlib
 
 import streamlit as st
 
-from core import ui
+from core import registry, ui
 
-ROOT = pathlib.Path(__file__).resolve().parent
-LESSONS = [
-    ("pages/1_1D_GAN.py", "1D GAN", "🎯", "assets/gan1d.png",
-     "A generator learns to emit points (x, y) on a curve such as y = x², judged by a discriminator."),
-    ("pages/2_LSTM_Forecast.py", "LSTM forecasting", "📈", "assets/forecast.png",
-     "An LSTM forecasts airline passengers (or your own CSV) against an MLP on a sliding window."),
-    ("pages/3_Inside_LSTM.py", "Inside an LSTM", "🔬", "assets/lstm.png",
-     "Gates, cell state and gradients through time, live — and why vanilla RNN gradients vanish."),
-    ("pages/4_Mode_Collapse.py", "Mode collapse", "🌀", "assets/gan2d.png",
-     "A GAN on 2D mixtures drops modes; WGAN-GP, unrolling, packing and labels bring them back."),
-    ("pages/5_Upsampling.py", "Upsampling vs transposed convolution", "🧩", "assets/upsampling.png",
-     "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from."),
-]
+# Import every lesson's package once per server, not on a student's first click: the first
+# visit to a page would otherwise pay for its imports (pandas, …) while the class waits.
+for _lesson in registry.built():
+    try:
+        importlib.import_module(_lesson.package)
+    except Exception:  # a broken lesson must not take the navigation down; its page says why
+        pass
 
-page = ui.page_setup("home", "Deep learning, live", "🧠",
-                     "Every lesson trains a small PyTorch model **while you watch**. Move a slider and "
-                     "the run reacts; press **Train** and the charts update several times a second.")
 
-cols = st.columns(3)
-built = [lesson for lesson in LESSONS if (ROOT / lesson[0]).is_file()]
-for i, (path, title, icon, picture, sentence) in enumerate(built):
-    with cols[i % 3].container(border=True):
-        if (ROOT / picture).is_file():
-            st.image(str(ROOT / picture), width="stretch")
-        st.page_link(path, label=f"**{title}**", icon=icon)
-        st.caption(sentence)
-coming = [lesson for lesson in LESSONS if lesson not in built]
-if coming:
-    st.caption("Coming soon: " + ", ".join(t for _, t, *_ in coming) + ".")
-
-st.subheader("How the controls work")
-st.markdown(f"""
+def home() -> None:
+    ui.page_setup("home", "Deep learning, live", "🧠",
+                         "Every lesson trains a small PyTorch model **while you watch**. Move a slider "
+                         "and the run reacts; press **▶ Train** and the charts update several times a "
+                         "second. The lessons are grouped by topic, in a suggested order.")
+    for group in registry.GROUPS:
+        lessons = [l for l in registry.built() if l.group == group]
+        if not lessons:
+            continue
+        st.subheader(group)
+        cols = st.columns(3)
+        for i, l in enumerate(lessons):
+            with cols[i % 3].container(border=True):
+                if (registry.ROOT / l.picture).is_file():
+                    st.image(str(registry.ROOT / l.picture), width="stretch")
+                st.page_link(l.page, label=f"**{l.title}**", icon=l.icon)
+                st.caption(f"{l.blurb}  \n*From the lectures: {l.seeds}.*")
+    coming = [l.title for l in registry.LESSONS if not l.built]
+    if coming:
+        st.caption("Coming soon: " + ", ".join(coming) + ".")
+    st.subheader("How the controls work")
+    st.markdown("""
 - **▶ Train / ⏸ Pause** starts and stops live training; **Step** trains exactly one step (on the GAN
   page also a single discriminator or generator update); **↺ Reset** starts again from the seed.
 - **Live settings** (learning rates, k, batch size, the loss) apply at once, mid-run.
   **Structural settings** (layer sizes, the data, the seed) rebuild the model: a notice says so.
 - **⚡ Load pretrained** replaces the run with a shipped, already trained one, with its history.
-- If training **diverges** (a loss becomes NaN or infinite) it pauses itself and says so; Reset.
+- If training **blows up** (a loss becomes NaN or infinite, or runs away) it pauses itself and
+  says so; lower the learning rate and press Reset.
 - Every setting is in the page's **address**: copy the URL to hand out a lesson exactly as prepared.
 - **Presentation mode** (sidebar) enlarges the type for a projector; add `?present=true` to a link.
 - Training runs on the **CPU** unless a GPU is present *and* measured faster for that lesson (these
   models are tiny, so only the upsampling decoders gain); where a GPU exists the sidebar lets you choose.
 """)
+
+
+def forward(lesson: registry.Lesson):
+    """A hidden page at a lesson's old path: go to the lesson, keeping the link's settings."""
+    def go() -> None:
+        params = {k: (v if len(v) > 1 else v[0]) for k in st.query_params
+                  for v in [st.query_params.get_all(k)]}
+        if lesson.old_prefix:
+            params = {(lesson.key + k[len(lesson.old_prefix):] if k.startswith(lesson.old_prefix + "_") else k): v
+                      for k, v in params.items()}
+        st.switch_page(lesson.page, query_params=params)
+    go.__name__ = f"forward_{lesson.key}"
+    return go
+
+
+pages: dict[str, list] = {"": [st.Page(home, title="Home", icon="🧠", url_path="home", default=True)]}
+for _l in registry.built():
+    pages.setdefault(_l.group, []).append(st.Page(_l.page, title=_l.title, icon=_l.icon, url_path=_l.key))
+hidden = [st.Page(forward(l), title=l.title, url_path=l.old_path, visibility="hidden")
+          for l in registry.built() if l.old_path]
+pages[""].extend(hidden)
+st.navigation(pages).run()

@@ -60,9 +60,11 @@ def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(idx)
 
 
-def _base(title: str | None, height: int) -> dict:
+def base(title: str | None, height: int) -> dict:
+    """The spec every chart starts from: schema, height, font sizes, title. Public so lesson
+    chart modules build their own marks on the same look."""
     spec: dict = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "height": height,
         "config": {"axis": {"labelFontSize": FONT, "titleFontSize": FONT},
                    "legend": {"labelFontSize": FONT, "titleFontSize": FONT, "orient": "bottom"},
@@ -71,6 +73,26 @@ def _base(title: str | None, height: int) -> dict:
     if title:
         spec["title"] = title
     return spec
+
+
+def scale_fonts(spec: dict, factor: float) -> dict:
+    """A copy of ``spec`` whose text is ``factor`` times larger (presentation mode)."""
+    cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in spec.get("config", {}).items()}
+    for part in ("axis", "legend", "title", "header"):
+        if part in cfg:
+            for k, v in list(cfg[part].items()):
+                if k.endswith("FontSize") or k == "fontSize":
+                    cfg[part][k] = round(v * factor)
+    return {**spec, "config": cfg}
+
+
+def placeholder_layer(text: str = "press ▶ Train or Step") -> dict:
+    """A text mark shown in the middle of a chart while it has no data yet, so no chart is
+    empty without a word. Its dataset (``empty_note``) holds one row while empty, none after."""
+    return {"data": {"name": "empty_note"},
+            "mark": {"type": "text", "fontSize": FONT + 2, "color": "#888"},
+            "encoding": {"text": {"field": "note", "type": "nominal"},
+                         "x": {"value": {"expr": "width / 2"}}, "y": {"value": {"expr": "height / 2"}}}}
 
 
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | None = None,
@@ -92,13 +114,15 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     names = list(series)
     color_range = [(colors or {}).get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
     y_scale: dict = {"type": "log"} if log_y else {"zero": False}
+    # log axes: ticks at powers of ten only, one number format ("1e-3", "0.01", "10")
+    y_axis: dict = {"format": "~g", "tickCount": 6} if log_y else {"format": "~g"}
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
     layers: list[dict] = [{
         "mark": {"type": "line", "strokeWidth": 2, "clip": True},
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": x_title},
-            "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale},
+            "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},
             "color": {"field": "series", "type": "nominal", "title": None,
                       "scale": {"domain": names, "range": color_range}, "sort": names},
         },
@@ -112,9 +136,11 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     # to make room for the title, axes and the legend below, which left ~40% of a 200 px chart to
     # the lines. "fit-x" keeps the width fitted to the column but makes ``height`` the plot itself:
     # 80% of the budget goes to the plot and the chart grows by its decorations (~60–90 px).
-    spec = _base(title, int(height * 0.8))
+    spec = base(title, int(height * 0.8))
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    datasets = {"lines": data}
+    empty = not np.isfinite(np.concatenate(ys)).any() if ys and len(keep) else True
+    datasets = {"lines": data, "empty_note": frame(note=["press ▶ Train or Step"] if empty else [])}
+    layers.append(placeholder_layer())
     for i, (y_rule, label) in enumerate(rules):
         datasets[f"rule_{i + 1}"] = frame(y=[y_rule], label=[label])
     layers[0]["data"] = {"name": "lines"}
@@ -133,7 +159,8 @@ def heatmap_frame(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> pa.Table:
 
 def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                 z_domain: tuple[float, float], points: dict[str, np.ndarray],
-                curve: np.ndarray | None = None, title: str | None = None, height: int = 420,
+                curve: np.ndarray | None = None, curve_label: str = "target", title: str | None = None,
+                height: int = 420,
                 x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None,
                 scheme: str = "redblue") -> dict:
     """A scalar field (heatmap) with point clouds and an optional curve drawn on top.
@@ -155,16 +182,19 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                       "legend": {"orient": "right", "gradientLength": 200}},
         },
     }]
-    if curve is not None:
-        layers.append({
-            "data": {"name": "curve"},
-            "mark": {"type": "line", "color": "#222", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True},
-            "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
-                         "y": {"field": "y", "type": "quantitative", **ys}},
-        })
     names = list(points)
     default_colors = ["#111111", "#ff9f1c", "#2ca02c", "#9467bd"]
     rng = [(point_colors or {}).get(n, default_colors[i % 4]) for i, n in enumerate(names)]
+    if curve is not None:
+        # the curve shares the points' legend (a dashed line labelled ``curve_label``)
+        layers.append({
+            "data": {"name": "curve"},
+            "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True},
+            "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
+                         "y": {"field": "y", "type": "quantitative", **ys},
+                         "color": {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "bottom"},
+                                   "scale": {"domain": names + [curve_label], "range": rng + ["#555555"]}}},
+        })
     clouds = [np.asarray(points[n], dtype=np.float64).reshape(-1, 2)[:MAX_POINTS] for n in names]
     pts = frame(x=np.concatenate([c[:, 0] for c in clouds]), y=np.concatenate([c[:, 1] for c in clouds]),
                 set=[n for n, c in zip(names, clouds) for _ in range(len(c))])
@@ -174,20 +204,25 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
         "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
                      "y": {"field": "y", "type": "quantitative", **ys},
                      "color": {"field": "set", "type": "nominal", "title": None,
-                               "scale": {"domain": names, "range": rng}, "legend": {"orient": "bottom"}}},
+                               "scale": {"domain": names + ([curve_label] if curve is not None else []),
+                                         "range": rng + (["#555555"] if curve is not None else [])},
+                               "legend": {"orient": "bottom"}}},
     })
     datasets = {"heat": heatmap_frame(gx, gy, z), "points": pts}
     if curve is not None:
-        datasets["curve"] = frame(x=np.asarray(curve)[:, 0], y=np.asarray(curve)[:, 1])
-    spec = _base(title, height)
-    spec.update({"datasets": datasets, "layer": layers, "resolve": {"scale": {"color": "independent"}}})
+        datasets["curve"] = frame(x=np.asarray(curve)[:, 0], y=np.asarray(curve)[:, 1],
+                                  set=[curve_label] * len(curve))
+    spec = base(title, height)
+    # the heatmap's colour scale apart from the points' and curve's (which share one legend)
+    spec.update({"datasets": datasets, "layer": [layers[0], {"layer": layers[1:]}],
+                 "resolve": {"scale": {"color": "independent"}}})
     return spec
 
 
 def bar_chart(labels: Iterable[str], values: Iterable[float], *, title: str | None = None,
               y_title: str = "", height: int = 200, color: str = PALETTE[0]) -> dict:
     labels = [str(l) for l in labels]
-    spec = _base(title, height)
+    spec = base(title, height)
     spec.update({"datasets": {"bars": frame(label=labels, value=np.asarray(list(values), dtype=np.float64))},
                  "data": {"name": "bars"}, "mark": {"type": "bar", "color": color},
                  "encoding": {"x": {"field": "label", "type": "nominal", "title": None, "sort": None},

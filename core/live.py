@@ -1,8 +1,5 @@
 """The live-training machinery every lesson shares (no Streamlit here).
 
-* ``live_field`` / ``structural_field`` mark each config field: a *live* setting (a learning
-  rate, k, the batch size) is applied to the running trainer at the next chunk; a *structural*
-  one (a layer size, the target) means a fresh trainer.
 * ``History`` keeps a bounded record of scalars: when full, neighbouring points are averaged in
   pairs, so memory stays fixed however long a class leaves a page training.
 * ``Trainer`` is the protocol every lesson's trainer follows.
@@ -15,8 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import math
 import os
 import threading
 import time
@@ -25,61 +20,6 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 import numpy as np
 
 T = TypeVar("T")
-
-# --------------------------------------------------------------------------- config fields
-
-
-def live_field(default: Any, **metadata: Any) -> Any:
-    """A config field that can change while training runs (applied at the next chunk)."""
-    return dataclasses.field(default=default, metadata={"live": True, **metadata})
-
-
-def structural_field(default: Any, **metadata: Any) -> Any:
-    """A config field whose change needs a new model (the run restarts)."""
-    return dataclasses.field(default=default, metadata={"live": False, **metadata})
-
-
-def is_live(config_cls: type, name: str) -> bool:
-    for f in dataclasses.fields(config_cls):
-        if f.name == name:
-            return bool(f.metadata.get("live", False))
-    raise KeyError(name)
-
-
-def changed_fields(old: Any, new: Any) -> tuple[list[str], list[str]]:
-    """Names of the fields that differ between two configs, split into (live, structural).
-
-    Fields without a ``live`` mark count as structural: when unsure, restart.
-    """
-    if type(old) is not type(new):
-        return [], ["(config type)"]
-    live, structural = [], []
-    for f in dataclasses.fields(old):
-        a, b = getattr(old, f.name), getattr(new, f.name)
-        if a != b and not (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)):
-            (live if f.metadata.get("live", False) else structural).append(f.name)
-    return live, structural
-
-
-def with_live_fields(current: T, requested: T) -> T:
-    """``current`` with every live field taken from ``requested`` (structural ones kept).
-
-    What each trainer's ``apply_live`` starts from: live settings change mid-run, the rest
-    would need a rebuild and is left as it is.
-    """
-    return dataclasses.replace(current, **{f.name: getattr(requested, f.name)
-                                           for f in dataclasses.fields(requested) if f.metadata.get("live")})
-
-
-def config_to_dict(config: Any) -> dict[str, Any]:
-    return dataclasses.asdict(config)
-
-
-def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
-    """Rebuild a config, ignoring keys the current code no longer knows."""
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    return config_cls(**{k: v for k, v in data.items() if k in names})
-
 
 # --------------------------------------------------------------------------- history
 
@@ -194,10 +134,12 @@ class Diverged(RuntimeError):
 
 
 class Trainer(Protocol):
-    """What every lesson's trainer provides (see core.gan1d.Gan1DTrainer for the model one)."""
+    """Everything the UI relies on in a trainer (``core.trainer.TrainerBase`` provides it)."""
 
     config: Any
     step_count: int
+    device: Any            # torch.device it trains on
+    history: "History"
 
     def step(self, n: int = 1) -> None:
         """Train n steps and record history. Raises ``Diverged`` on NaN/inf."""
@@ -380,6 +322,8 @@ class LiveRunner:
         # continuation at once (seen as "cannot join thread before it is started").
         self._bg_lock = threading.RLock()
         self.held = False                  # set by Pause: refuse to start background training
+        self.running = False               # set by the UI each frame: is the student training?
+        self._last_snapshot: dict[str, Any] | None = None
         self._rate_t = time.perf_counter()
         self._rate_steps = trainer.step_count
         self.steps_per_second = 0.0
@@ -510,6 +454,26 @@ class LiveRunner:
     def snapshot(self, **kwargs: Any) -> dict[str, Any]:
         self.stop_background()
         return self.trainer.snapshot(**kwargs)
+
+    def latest_snapshot(self, **kwargs: Any) -> dict[str, Any] | None:
+        """A snapshot for the charts. After a blow-up, the last good one with the history up
+        to the blow-up (NaN weights would draw empty charts); None if there is none."""
+        self.stop_background()
+        if not self.error:
+            try:
+                self._last_snapshot = self.trainer.snapshot(**kwargs)
+                return self._last_snapshot
+            except Exception as e:       # e.g. NaN weights: report, never crash
+                self.error = f"Could not read the model: {type(e).__name__}: {e}"
+        snap = self._last_snapshot
+        if snap is None:
+            try:
+                snap = self.trainer.snapshot(**kwargs)
+            except Exception:
+                return None
+        if snap is not None and "history" in snap and hasattr(self.trainer, "history"):
+            snap = {**snap, "history": self.trainer.history.arrays()}
+        return snap
 
     def call(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(trainer)`` with the background continuation stopped."""

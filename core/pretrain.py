@@ -22,11 +22,11 @@ from core.checkpoints import pretrained_path, save_checkpoint
 
 # lesson name -> module that defines ``pretrain(seed)``
 LESSONS: dict[str, str] = {
-    "gan1d": "core.gan1d",
-    "forecast": "core.forecast",
-    "lstm": "core.lstm_viz",
-    "gan2d": "core.gan2d",
-    "upsampling": "core.upsampling",
+    "gan1d": "core.lessons.gan1d",
+    "forecast": "core.lessons.forecast.legacy",
+    "lstm": "core.lessons.lstm.legacy",
+    "gan2d": "core.lessons.gan2d.legacy",
+    "upsampling": "core.lessons.upsampling.legacy",
 }
 
 

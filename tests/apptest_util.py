@@ -1,20 +1,18 @@
-"""Helpers shared by the AppTest files (tests/test_page_*.py, test_hostile.py, test_isolation.py)."""
+"""Helpers shared by the AppTest files (every lesson's test_page_*.py, the framework's hostile and
+isolation sweeps)."""
 from __future__ import annotations
 
 import pathlib
 
 from streamlit.testing.v1 import AppTest
 
+from core import registry
+from core.ui import PAUSE, TRAIN
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# page short name -> script, for tests that walk every lesson
-PAGES = {
-    "gan1d": "pages/1_1D_GAN.py",
-    "fc": "pages/2_LSTM_Forecast.py",
-    "lstm": "pages/3_Inside_LSTM.py",
-    "gan2d": "pages/4_Mode_Collapse.py",
-    "up": "pages/5_Upsampling.py",
-}
+# lesson key -> page script, for tests that walk every lesson (read from the one lesson table)
+PAGES = {l.key: l.page for l in registry.built()}
 
 
 def run_page(path: str, timeout: float = 60, check: bool = True, **query: str) -> AppTest:
@@ -31,3 +29,21 @@ def run_page(path: str, timeout: float = 60, check: bool = True, **query: str) -
 def metric(at: AppTest, label: str) -> str:
     """The value of the first metric whose label starts with ``label``."""
     return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def run_control(at: AppTest, lesson: str):
+    """The Train/Pause segmented control of lesson ``lesson``."""
+    return at.button_group(key=f"{lesson}_run")
+
+
+def press_train(at: AppTest, lesson: str) -> AppTest:
+    """Choose ▶ Train (AppTest never fires ``run_every``: drive frames with Step or reruns)."""
+    return run_control(at, lesson).set_value(TRAIN).run()
+
+
+def press_pause(at: AppTest, lesson: str) -> AppTest:
+    return run_control(at, lesson).set_value(PAUSE).run()
+
+
+def is_training(at: AppTest, lesson: str) -> bool:
+    return run_control(at, lesson).value == TRAIN

@@ -100,44 +100,46 @@ def wait_counter_moves(pg, timeout_ms: int = 15000) -> None:
         " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=timeout_ms)
 
 
-def wait_counter_settles(pg, pause_button=None, quiet_s: float = 1.5, timeout_s: float = 20.0) -> int:
-    """After Pause: wait until the step counter has not moved for ``quiet_s``; return it.
+def click_train(pg, lesson: str) -> None:
+    """Choose ▶ Train on the lesson's Train/Pause control."""
+    pg.locator(f".st-key-{lesson}_run").get_by_role("radio", name="Train").click()
 
-    Known issue (see the closing note of issue 2): under heavy CPU load a click on Pause can be
-    lost while the live fragment reruns back to back. If the counter still moves 4 s after the
-    click, click Pause once more, as a user would. Fails if training still does not stop.
-    """
+
+def click_pause(pg, lesson: str) -> None:
+    pg.locator(f".st-key-{lesson}_run").get_by_role("radio", name="Pause").click()
+
+
+def wait_counter_settles(pg, quiet_s: float = 1.0, timeout_s: float = 10.0) -> int:
+    """After Pause: wait until the step counter has not moved for ``quiet_s``; return it."""
     import time
-    t0 = deadline = time.time()
-    deadline += timeout_s
-    last, since, clicked_again = counter(pg), time.time(), False
+    deadline = time.time() + timeout_s
+    last, since = counter(pg), time.time()
     while time.time() < deadline:
-        time.sleep(0.25)
+        time.sleep(0.1)
         now = counter(pg)
         if now != last:
             last, since = now, time.time()
-            if pause_button is not None and not clicked_again and time.time() - t0 > 4 \
-                    and "Pause" in pause_button.inner_text():
-                pause_button.click()
-                clicked_again = True
-                # Counted, so the known issue can be measured across CI runs.
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                with open(ARTIFACTS / "pause_reclicks.log", "a") as f:
-                    f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} re-clicked Pause at {now}\n")
         elif time.time() - since >= quiet_s:
             return now
     raise AssertionError(f"training went on after Pause (counter still moving at {last})")
 
 
-def pause_and_check_stopped(pg, short: str, reclick: bool = True) -> int:
-    """Click Pause on lesson ``short``, wait for the counter to settle, and check it stays put.
+def pause_and_check_stopped(pg, lesson: str) -> tuple[int, float]:
+    """Click Pause once on ``lesson``; check the counter stops and stays put.
 
-    ``reclick``: allow the one extra Pause click of ``wait_counter_settles`` (the known issue).
+    Returns (the settled count, seconds from the click until the counter's last change), so a
+    test can check that one click stops training (no re-click) and log the latency.
     """
     import time
-    button = pg.locator(f".st-key-{short}_train button").first
-    button.click()
-    paused = wait_counter_settles(pg, button if reclick else None)
-    time.sleep(1.0)
-    assert counter(pg) == paused, "training went on after Pause"
-    return paused
+    t0 = time.time()
+    click_pause(pg, lesson)
+    last, last_change = counter(pg), time.time()
+    while time.time() - last_change < 1.0 and time.time() - t0 < 15:
+        time.sleep(0.05)
+        now = counter(pg)
+        if now != last:
+            last, last_change = now, time.time()
+    assert time.time() - t0 < 15, "training went on after Pause"
+    time.sleep(0.5)
+    assert counter(pg) == last, "training went on after Pause"
+    return last, max(0.0, last_change - t0)

@@ -8,8 +8,9 @@ import torch
 
 from core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from core.formula import FormulaError
-from core.gan1d import Gan1DConfig, Gan1DTrainer, sliced_wasserstein
+from core.lessons.gan1d import Gan1DConfig, Gan1DTrainer, sliced_wasserstein
 from core.live import Diverged
+from core.lessons.gan1d.losses import d_loss_and_grad, g_loss_and_grad
 
 CPU = torch.device("cpu")
 
@@ -60,7 +61,7 @@ def test_generator_gradient_matches_autograd(loss):
     """The hand-derived ∂L_G/∂a for each loss equals autograd's, through the whole G step."""
     t = Gan1DTrainer(Gan1DConfig(g_loss=loss), CPU)
     a = torch.randn(64, 1, dtype=torch.float64, requires_grad=True)
-    value, grad = t._g_loss_and_grad(a.detach())
+    value, grad = g_loss_and_grad(a.detach(), loss)
     ref = {"minimax": lambda a: torch.log1p(-torch.sigmoid(a)).mean(),
            "non-saturating": lambda a: -torch.log(torch.sigmoid(a)).mean(),
            "least-squares": lambda a: 0.5 * ((a - 1) ** 2).mean()}[loss](a)
@@ -74,8 +75,8 @@ def test_discriminator_gradient_matches_autograd(loss):
     t = Gan1DTrainer(Gan1DConfig(g_loss=loss), CPU)
     B = 16
     a = torch.randn(2 * B, 1, dtype=torch.float64, requires_grad=True)
-    t._sign = torch.cat([-torch.ones(B, 1), torch.ones(B, 1)]).double()
-    value, grad = t._d_loss_and_grad(a.detach(), B)
+    sign = torch.cat([-torch.ones(B, 1), torch.ones(B, 1)]).double()
+    value, grad = d_loss_and_grad(a.detach(), sign, loss)
     if loss == "least-squares":
         ref = 0.5 * ((a[:B] - 1) ** 2).mean() + 0.5 * (a[B:] ** 2).mean()
     else:
@@ -87,11 +88,9 @@ def test_discriminator_gradient_matches_autograd(loss):
 
 def test_minimax_gradient_vanishes_when_d_is_confident():
     """The lecture's slide: ∂/∂a log(1 − σ(a)) = −D(G(z)) → 0 as D(G(z)) → 0."""
-    t = Gan1DTrainer(Gan1DConfig(g_loss="minimax"), CPU)
     a = torch.full((10, 1), -8.0)          # D(G(z)) = σ(−8) ≈ 3e-4: D rejects the fakes
-    _, g_mm = t._g_loss_and_grad(a)
-    t.apply_live(dataclasses.replace(t.config, g_loss="non-saturating"))
-    _, g_ns = t._g_loss_and_grad(a)
+    _, g_mm = g_loss_and_grad(a, "minimax")
+    _, g_ns = g_loss_and_grad(a, "non-saturating")
     assert g_mm.abs().sum() < 1e-2 * g_ns.abs().sum()
 
 
@@ -111,8 +110,23 @@ def test_live_settings_apply_without_touching_weights():
 
 def test_divergence_raises_clear_message():
     t = Gan1DTrainer(Gan1DConfig(lr_d=10.0, lr_g=10.0, optimizer="sgd", momentum=0.9), CPU)
-    with pytest.raises(Diverged, match="diverged at step"):
+    with pytest.raises(Diverged, match="blew up at iteration .*Lower the learning rate"):
         t.step(2000)
+    # the history keeps the run up to the blow-up, so the class sees it happen
+    assert len(t.history.arrays()["step"]) > 0
+
+
+def test_adam_at_the_top_learning_rate_is_stopped_and_named():
+    t = Gan1DTrainer(Gan1DConfig(lr_d=10.0, lr_g=10.0), CPU)
+    with pytest.raises(Diverged, match="blew up"):
+        for _ in range(40):        # ~2 s of live training at most
+            t.step(100)
+
+
+def test_defaults_raise_no_false_alarm():
+    t = Gan1DTrainer(Gan1DConfig(), CPU)
+    t.step(3000)
+    assert t.step_count == 3000
 
 
 def test_bad_configs_are_value_errors_with_reasons():

@@ -1,11 +1,11 @@
-"""AppTest: Home and the 1D GAN page (pages/1_1D_GAN.py) open, step, react and reset."""
+"""AppTest: Home and the 1D GAN page (pages/gan1d.py) open, step, react and reset."""
 import pathlib
 
 import pytest
-from apptest_util import metric, run_page
+from apptest_util import is_training, metric, press_pause, press_train, run_page
 from streamlit.testing.v1 import AppTest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def open_page(path: str) -> AppTest:
@@ -20,7 +20,7 @@ def test_home_opens_and_links_the_built_lessons():
 
 
 def test_gan_page_opens_steps_reacts_and_resets():
-    at = open_page("pages/1_1D_GAN.py")
+    at = open_page("pages/gan1d.py")
     assert not at.error
     assert metric(at, "Iterations trained") == "0"
     assert at.get("vega_lite_chart"), "the live charts are drawn"
@@ -53,12 +53,11 @@ def test_gan_page_opens_steps_reacts_and_resets():
 
 
 def test_train_button_toggles_and_pretrained_loads():
-    at = open_page("pages/1_1D_GAN.py")
-    at.button(key="gan1d_train").click().run()
-    assert at.session_state["gan1d_running"] is True
-    assert at.button(key="gan1d_train").label.endswith("Pause")
-    at.button(key="gan1d_train").click().run()
-    assert at.session_state["gan1d_running"] is False
+    at = open_page("pages/gan1d.py")
+    press_train(at, "gan1d")
+    assert is_training(at, "gan1d") and not at.session_state["gan1d_runner"].held
+    press_pause(at, "gan1d")
+    assert not is_training(at, "gan1d") and at.session_state["gan1d_runner"].held
     at.button(key="gan1d_pretrained").click().run()
     assert metric(at, "Iterations trained") == "5,000"
     assert any("pretrained" in s.value for s in at.success)
@@ -66,7 +65,7 @@ def test_train_button_toggles_and_pretrained_loads():
 
 
 def test_bad_formula_and_divergence_get_messages_not_exceptions():
-    at = open_page("pages/1_1D_GAN.py")
+    at = open_page("pages/gan1d.py")
     at.selectbox(key="gan1d_target_preset").set_value("custom formula…").run()
     at.text_input(key="gan1d_formula").set_value("__import__('os').system('x')").run()
     assert not at.exception and any("double underscores" in e.value for e in at.error)
@@ -81,13 +80,16 @@ def test_bad_formula_and_divergence_get_messages_not_exceptions():
     runner.step(3000)                                    # push it over the edge quickly
     at.run()
     assert not at.exception
-    assert any("diverged" in e.value for e in at.error)
+    assert any("blew up" in e.value for e in at.error)
+    # Train while blown up says why it won't start
+    press_train(at, "gan1d")
+    assert not is_training(at, "gan1d") and any("won't start" in w.value for w in at.warning)
     at.button(key="gan1d_reset_btn").click().run()
-    assert not any("diverged" in e.value for e in at.error)
+    assert not any("blew up" in e.value for e in at.error)
 
 
 def test_settings_come_from_the_url():
-    at = AppTest.from_file(str(ROOT / "pages/1_1D_GAN.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages/gan1d.py"), default_timeout=60)
     at.query_params["gan1d_seed"] = "7"
     at.query_params["gan1d_k"] = "3"
     at.run()
@@ -96,9 +98,18 @@ def test_settings_come_from_the_url():
     assert cfg.seed == 7 and cfg.k == 3
 
 
+def test_full_x_range_survives_in_the_link():
+    at = AppTest.from_file(str(ROOT / "pages/gan1d.py"), default_timeout=60)
+    at.query_params["gan1d_x_range"] = ["-3.0", "3.0"]
+    at.run()
+    assert not at.exception
+    cfg = at.session_state["gan1d_runner"].trainer.config
+    assert (cfg.x_min, cfg.x_max) == (-3.0, 3.0)
+
+
 def test_a_slow_step_is_explained():
     """When one step takes over a second (huge settings), the page says why it feels stuck."""
-    at = open_page("pages/1_1D_GAN.py")
+    at = open_page("pages/gan1d.py")
     at.button(key="gan1d_step_0").click().run()
     assert not any("takes about" in w.value for w in at.warning)
     at.session_state["gan1d_runner"]._sec_per_step = 2.5     # as measured on a huge configuration

@@ -1,0 +1,231 @@
+"""The 1D GAN trainer (Goodfellow et al.'s Algorithm 1: k discriminator steps, then one generator
+step) on the flat fast nets, with hand-written backward passes (core.fastnet, tested to 1e-10).
+
+Shapes: latent z: [B, latent_size]; a point (x, y): [B, 2]; a discriminator logit a: [B, 1].
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from core.fastnet import FlatAdam, FlatMLP, FlatSGD
+from core.live import History
+from core.trainer import TrainerBase
+from core.lessons.gan1d.config import Gan1DConfig, check_config
+from core.lessons.gan1d.losses import d_loss_and_grad, d_value, g_loss_and_grad
+from core.lessons.gan1d.metrics import mean_abs_error, sliced_wasserstein
+
+D_ACTIVATION = "leaky_relu"      # the usual GAN advice for discriminators
+OFF_SCALE = 100.0                # generated points this many data-scales away = a blow-up
+
+
+def mlp_sizes(n_in: int, width: int, depth: int, n_out: int) -> list[int]:
+    """n_in -> width (× depth hidden layers) -> n_out; depth 0 is a linear map."""
+    return [n_in] + [width] * depth + [n_out]
+
+
+class BlockStream:
+    """Random numbers drawn in blocks (one RNG call per block of steps, not per step)."""
+
+    def __init__(self, draw: Callable[[int], torch.Tensor], block_steps: int = 256) -> None:
+        self._draw = draw            # draw(n_rows) -> tensor [n_rows, d]
+        self._block_steps = block_steps
+        self._buf: torch.Tensor | None = None
+        self._pos = 0
+        self._rows = 0
+
+    def next(self, rows: int) -> torch.Tensor:
+        if self._buf is None or rows != self._rows or self._pos + rows > self._buf.shape[0]:
+            self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
+        out = self._buf[self._pos:self._pos + rows]
+        self._pos += rows
+        return out
+
+
+class Gan1DTrainer(TrainerBase):
+    """Trains the 1D GAN; one step = one iteration of Algorithm 1."""
+
+    LESSON = "gan1d"
+    Config = Gan1DConfig
+    HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad")
+    METRIC_KEYS = ("mean_abs_err", "sliced_w1")
+    STEP_UNIT = "iteration"
+    N_EVAL = 1000      # generated points used for the quality measures
+    N_SHOW = 400       # points drawn on the chart
+    GRID = 40          # heatmap resolution
+
+    def check_config(self, config: Gan1DConfig) -> None:
+        self.f = check_config(config)
+
+    def build(self) -> None:
+        cfg = self.config
+        self.G = FlatMLP(mlp_sizes(cfg.latent_size, cfg.g_width, cfg.g_depth, 2), cfg.g_activation, self.device)
+        self.D = FlatMLP(mlp_sizes(2, cfg.d_width, cfg.d_depth, 1), D_ACTIVATION, self.device)
+        self._sign: torch.Tensor | None = None
+        self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
+        self._np_rng = np.random.default_rng(cfg.seed + 2)
+        self._noise = BlockStream(lambda n: torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device))
+        self._real = BlockStream(self._draw_real)
+        # Fixed evaluation inputs so successive frames are comparable.
+        eval_rng = np.random.default_rng(12345)
+        self._eval_z = torch.from_numpy(eval_rng.standard_normal((self.N_EVAL, cfg.latent_size))).float().to(self.device)
+        xr = eval_rng.uniform(cfg.x_min, cfg.x_max, self.N_EVAL)
+        self._eval_real = np.stack([xr, self.f(xr)], axis=1)
+        self._scale = max(float(np.abs(self._eval_real).max()), cfg.x_max - cfg.x_min, 1.0)
+        self._build_optimizers()
+        self.d_steps = 0
+        self.g_steps = 0
+        self.last_phase = ""           # "d", "g" or "iteration": what the last call ran
+        self.metrics = History(self.METRIC_KEYS, capacity=500)
+        self._last_d = tuple(torch.zeros((), device=self.device) for _ in range(3))
+        self._off_scale: str | None = None
+        self._record_metrics()
+
+    def _draw_real(self, n: int) -> torch.Tensor:
+        """n samples (x, f(x)) with x ~ U[x_min, x_max]: [n, 2]."""
+        x = self._np_rng.uniform(self.config.x_min, self.config.x_max, n)
+        return torch.from_numpy(np.stack([x, self.f(x)], axis=1)).float().to(self.device)
+
+    def _build_optimizers(self) -> None:
+        cfg = self.config
+        if cfg.optimizer == "adam":
+            self.opt_d = FlatAdam(self.D, cfg.lr_d, betas=(cfg.beta1, 0.999))
+            self.opt_g = FlatAdam(self.G, cfg.lr_g, betas=(cfg.beta1, 0.999))
+        else:
+            self.opt_d = FlatSGD(self.D, cfg.lr_d, cfg.momentum)
+            self.opt_g = FlatSGD(self.G, cfg.lr_g, cfg.momentum)
+
+    def on_live_change(self, old: Gan1DConfig, new: Gan1DConfig) -> None:
+        """Adopt learning rates, k, batch size, losses and optimiser without touching weights."""
+        if new.optimizer != old.optimizer:
+            self._build_optimizers()   # fresh optimiser state for the other rule
+            return
+        self.opt_d.lr, self.opt_g.lr = new.lr_d, new.lr_g
+        if new.optimizer == "sgd":
+            self.opt_d.momentum = self.opt_g.momentum = new.momentum
+        else:
+            self.opt_d.betas = self.opt_g.betas = (new.beta1, 0.999)
+
+    # ---------------------------------------------------------------- steps
+    def _signs(self, B: int) -> torch.Tensor:
+        """s: [2B, 1], −1 for the real rows and +1 for the fake rows of [real; fake]."""
+        if self._sign is None or self._sign.shape[0] != 2 * B:
+            self._sign = torch.cat([-torch.ones(B, 1), torch.ones(B, 1)]).to(self.device)
+        return self._sign
+
+    def _d_update(self) -> None:
+        """One ascent step of D on log D(x) + log(1 − D(G(z))) (descent on L_D)."""
+        B = self.config.batch_size
+        fake = self.G.forward(self._noise.next(B))
+        a, cache = self.D.forward_cache(torch.cat([self._real.next(B), fake]))   # one pass: [2B, 1]
+        loss, d_a = d_loss_and_grad(a, self._signs(B), self.config.g_loss)
+        self.D.backward(cache, d_a)
+        self.opt_d.step()
+        self.d_steps += 1
+        dv = d_value(a, self.config.g_loss)
+        self._last_d = (loss, dv[:B].mean(), dv[B:].mean())
+
+    def _g_update(self) -> None:
+        """One descent step of G on L_G through a frozen D (D's weights are not updated); push
+        the iteration's history row."""
+        B = self.config.batch_size
+        x, g_cache = self.G.forward_cache(self._noise.next(B))
+        a, d_cache = self.D.forward_cache(x)
+        loss, d_a = g_loss_and_grad(a, self.config.g_loss)
+        d_x = self.D.backward(d_cache, d_a, param_grads=False, input_grad=True)
+        self.G.backward(g_cache, d_x)
+        self.opt_g.step()
+        self.g_steps += 1
+        d_loss, d_real, d_fake = self._last_d
+        # |∂L_G/∂a| per generated sample: what reaches G through D (the "vanishing gradient" plot)
+        self.push(torch.stack([d_loss, loss, d_real, d_fake, d_a.abs().mean() * B]))
+        if self.step_count % self.config.eval_every == 0:
+            self.flush()
+            self._record_metrics()
+
+    def train_steps(self, n: int) -> None:
+        """n full iterations of Algorithm 1."""
+        for _ in range(n):
+            for _ in range(self.config.k):
+                self._d_update()
+            self._g_update()
+        self.last_phase = "iteration"
+
+    def step_d(self) -> None:
+        """One discriminator update only (the inner loop body of Algorithm 1)."""
+        self._d_update()
+        self.last_phase = "d"
+        self.check_values({k: v.reshape(1).cpu().numpy() for k, v in zip(("d_loss", "d_real", "d_fake"), self._last_d)})
+
+    def step_g(self) -> None:
+        """One generator update only; completes an iteration for the counters."""
+        self._g_update()
+        self.last_phase = "g"
+        self.flush()
+
+    # ---------------------------------------------------------------- measuring
+    def weights_finite(self) -> bool:
+        return bool(self.G.all_finite() & self.D.all_finite())
+
+    def outputs_off_scale(self) -> str | None:
+        return self._off_scale
+
+    @torch.no_grad()
+    def _generate(self, z: torch.Tensor) -> np.ndarray:
+        return self.G(z).cpu().numpy().astype(np.float64)
+
+    def _record_metrics(self) -> None:
+        pts = self._generate(self._eval_z)
+        finite = np.isfinite(pts).all()
+        far = float(np.abs(pts).max()) if finite else float("inf")
+        self._off_scale = (f"the generated points reached |{far:.3g}|, more than {OFF_SCALE:g}× the "
+                           f"data's scale ({self._scale:.3g})") if finite and far > OFF_SCALE * self._scale else None
+        sw = sliced_wasserstein(pts, self._eval_real) if finite else float("nan")
+        self.metrics.add(self.step_count, mean_abs_err=mean_abs_error(pts, self.f), sliced_w1=sw)
+
+    @torch.no_grad()
+    def snapshot(self) -> dict[str, Any]:
+        """Arrays for the charts.
+
+        real, fake: [N_SHOW, 2]; grid_x: [GRID], grid_y: [GRID], d_grid: [GRID, GRID] (rows = y);
+        curve: [200, 2] the target; history/metrics: dicts of [m] arrays.
+        """
+        cfg = self.config
+        xs = np.linspace(cfg.x_min, cfg.x_max, 200)
+        curve = np.stack([xs, self.f(xs)], axis=1)
+        span_x = cfg.x_max - cfg.x_min
+        y_lo, y_hi = float(curve[:, 1].min()), float(curve[:, 1].max())
+        span_y = max(y_hi - y_lo, 0.1 * span_x, 1e-3)
+        gx = np.linspace(cfg.x_min - 0.25 * span_x, cfg.x_max + 0.25 * span_x, self.GRID)
+        gy = np.linspace(y_lo - 0.3 * span_y, y_hi + 0.3 * span_y, self.GRID)
+        XX, YY = np.meshgrid(gx, gy)                                     # [GRID, GRID], rows = y
+        pts = torch.from_numpy(np.stack([XX.ravel(), YY.ravel()], 1)).float().to(self.device)
+        d_grid = d_value(self.D(pts), cfg.g_loss).cpu().numpy().reshape(self.GRID, self.GRID)
+        return {
+            "step": self.step_count, "d_steps": self.d_steps, "g_steps": self.g_steps,
+            "last_phase": self.last_phase, "real": self._eval_real[: self.N_SHOW],
+            "fake": self._generate(self._eval_z[: self.N_SHOW]), "curve": curve,
+            "grid_x": gx, "grid_y": gy, "d_grid": d_grid.astype(np.float64),
+            "history": self.history.arrays(), "metrics": self.metrics.arrays(),
+            "mean_abs_err": self.metrics.last("mean_abs_err"), "sliced_w1": self.metrics.last("sliced_w1"),
+            "g_loss_kind": cfg.g_loss, "target": cfg.target,
+        }
+
+    # ---------------------------------------------------------------- checkpoints
+    def modules(self) -> dict[str, Any]:
+        return {"G": self.G, "D": self.D}
+
+    def optimizers(self) -> dict[str, Any]:
+        return {"G": self.opt_g, "D": self.opt_d}
+
+    def histories(self) -> dict[str, Any]:
+        return {"losses": self.history, "metrics": self.metrics}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"d_steps": self.d_steps, "g_steps": self.g_steps}
+
+    def load_extra_state(self, extra: dict[str, Any]) -> None:
+        self.d_steps = int(extra.get("d_steps", 0))
+        self.g_steps = int(extra.get("g_steps", 0))

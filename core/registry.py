@@ -1,0 +1,98 @@
+"""THE table of lessons. Home, the sidebar, the pretrain command, device choice and the tests all
+read it; adding a lesson is a package under ``core/lessons/<key>/``, a page ``pages/<key>.py`` and
+one row here (README, "Adding a lesson").
+
+A lesson's one name, ``key``, is its package, its page file, its URL path and the prefix of its
+URL parameters and session keys, its checkpoint files' prefix and its guide ``docs/<key>.md``.
+No Streamlit in here.
+"""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Topic groups, in the order the sidebar and Home show them (the suggested order of a course).
+GROUPS = ("GANs", "Recurrent networks", "Convolutions", "Representations")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str                          # the one name
+    title: str
+    icon: str
+    group: str                        # one of GROUPS
+    blurb: str                        # one sentence for the Home card
+    seeds: str                        # the lectures it teaches from
+    checkpoints: tuple[str, ...] = () # shipped files pretrained/<stem>.pt (all start with key)
+    # Headless steps/s of the default trainer on (one CPU thread, CUDA), measured with
+    # ``python benchmarks/bench_devices.py`` on the lent NVIDIA H100 (torch 2.11.0+cu130),
+    # 2026-11-24. Auto uses the GPU only where it was measured faster. None = not measured.
+    measured: tuple[float, float] | None = None
+    # Links handed out before the lessons had one name: the old page path and parameter prefix.
+    old_path: str | None = None
+    old_prefix: str | None = None
+    aliases: tuple[str, ...] = field(default=())   # further old parameter prefixes, if any
+
+    @property
+    def page(self) -> str:
+        return f"pages/{self.key}.py"
+
+    @property
+    def package(self) -> str:
+        return f"core.lessons.{self.key}"
+
+    @property
+    def picture(self) -> str:
+        return f"assets/{self.key}.png"
+
+    @property
+    def guide(self) -> str:
+        return f"docs/{self.key}.md"
+
+    @property
+    def built(self) -> bool:
+        return (ROOT / self.page).is_file()
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("gan1d", "1D GAN", "🎯", "GANs",
+           "A generator learns to emit points (x, y) on a curve such as y = x², judged by a discriminator.",
+           "seed 000 activity 4, seed 003", ("gan1d_x2",), (1603.2, 545.0), "1D_GAN", None),
+    Lesson("gan2d", "Mode collapse", "🌀", "GANs",
+           "A GAN on 2D mixtures drops modes; WGAN-GP, unrolling, packing and labels bring them back.",
+           "seed 000, seed 001, seed 003",
+           ("gan2d_vanilla", "gan2d_minimax", "gan2d_wgangp", "gan2d_unrolled", "gan2d_pacgan",
+            "gan2d_mbstd", "gan2d_cgan"), (222.4, 129.1), "Mode_Collapse", None),
+    Lesson("forecast", "LSTM forecasting", "📈", "Recurrent networks",
+           "An LSTM forecasts airline passengers (or your own CSV) against an MLP on a sliding window.",
+           "seed 000 activities 1–2, seed 003", ("forecast_airline_lstm",), (50.9, 32.8),
+           "LSTM_Forecast", "fc"),
+    Lesson("lstm", "Inside an LSTM", "🔬", "Recurrent networks",
+           "Gates, cell state and gradients through time, live — and why vanilla RNN gradients vanish.",
+           "seed 001, seed 000", ("lstm_lstm", "lstm_gru", "lstm_rnn"), (301.8, 264.3), "Inside_LSTM", None),
+    Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
+           "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",
+           "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up"),
+)
+
+BY_KEY: dict[str, Lesson] = {lesson.key: lesson for lesson in LESSONS}
+
+
+def lesson(key: str) -> Lesson:
+    return BY_KEY[key]
+
+
+def built() -> list[Lesson]:
+    """The lessons whose page exists, in course order (group, then table order)."""
+    return sorted((l for l in LESSONS if l.built), key=lambda l: GROUPS.index(l.group))
+
+
+def prefix_aliases() -> dict[str, str]:
+    """Old URL-parameter prefix -> the lesson key that replaced it (``fc`` -> ``forecast``)."""
+    out = {}
+    for l in LESSONS:
+        for old in ((l.old_prefix,) if l.old_prefix else ()) + l.aliases:
+            out[old] = l.key
+    return out

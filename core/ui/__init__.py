@@ -1,0 +1,16 @@
+"""The only Streamlit code in core: page setup, widgets from declarations, THE live loop, live
+images. A lesson page reads top-down::
+
+    page = ui.page_setup("gan1d", intro="…")                 # config, sidebar, device, title
+    form = ui.Form(page, Gan1DConfig)                         # controls from the declarations
+    with ui.settings_box(page): form.controls("lr_d", "lr_g")
+    ui.live_panel(page, form.config(), make_trainer=Gan1DTrainer, render=draw)   # the live loop
+    st.markdown(explanation)
+"""
+from core.ui.loop import PAUSE, TRAIN, is_running, live_panel
+from core.ui.media import image, image_grid
+from core.ui.page import Page, chart, checkpoint, page_setup, settings_box
+from core.ui.widgets import Form, LEARNING_RATES, bound, learning_rate, widget
+
+__all__ = ["PAUSE", "TRAIN", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint",
+           "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "learning_rate", "widget"]

@@ -1,0 +1,285 @@
+"""THE live loop: Train/Pause, Step, Reset, the pretrained start and the live fragment.
+
+``live_panel`` turns a change of a *live* config field into ``trainer.apply_live`` and a change
+of a *structural* field into a fresh trainer (with a notice). While training, a ``run_every``
+fragment ticks several times a second: it stops the trainer's background continuation, takes a
+snapshot, restarts the continuation (bounded to ``BACKGROUND_SECONDS``) and draws, so the model
+keeps training while the browser draws. A Step press calls the same code synchronously, which is
+what AppTest drives.
+
+Train/Pause is a segmented control, a *value* the browser re-sends with every rerun, fragment
+ticks included: a click can no longer be lost the way a one-shot button trigger was under load
+(streamlit#9062). Pause stops the continuation in its callback, before anything is drawn, so it
+takes one training chunk (~20 ms) at most. All mutable state is in ``st.session_state`` under
+keys prefixed with the lesson's one name.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import time
+from typing import Any, Callable
+
+import streamlit as st
+import torch
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core.device import describe_device
+from core.live import LiveRunner, frame_gate, set_training_cap, slots_in_use
+from core.settings import changed_fields
+from core.ui.page import Page
+
+TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~30–60 ms
+BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
+FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
+SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
+RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
+TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
+TRAIN, PAUSE = "▶ Train", "⏸ Pause"
+
+# One torch thread per process: a class of sessions shares the cores fairly, and tiny models
+# are fastest on one thread anyway.
+torch.set_num_threads(int(os.environ.get("DASH_TORCH_THREADS", "1")))
+set_training_cap(int(os.environ.get("DASH_MAX_TRAINERS", "0")))
+
+
+def _runner(page: Page) -> LiveRunner | None:
+    return st.session_state.get(page.key("runner"))
+
+
+def is_running(page: Page) -> bool:
+    """Whether the student has asked this page to train (and it has not blown up)."""
+    runner = _runner(page)
+    return st.session_state.get(page.key("run")) == TRAIN and not (runner is not None and runner.error)
+
+
+def _install(page: Page, trainer: Any) -> None:
+    old = _runner(page)
+    if old is not None:
+        old.close()
+    runner = LiveRunner(trainer)
+    runner.hold(True)
+    st.session_state[page.key("runner")] = runner
+    st.session_state[page.key("first_tick")] = True
+
+
+def _set_paused(page: Page) -> None:
+    """Pause from a callback (widget state may be written there)."""
+    st.session_state[page.key("run")] = PAUSE
+    runner = _runner(page)
+    if runner is not None:
+        runner.hold(True)
+
+
+def _on_run_change(page: Page) -> None:
+    """The Train/Pause control changed. Pause: stop at once. Train: start, unless the run blew up
+    (then say why). Clicking the option already chosen clears a segmented control: keep it."""
+    ss = st.session_state
+    key = page.key("run")
+    choice = ss.get(key)
+    runner = _runner(page)
+    if choice is None:                       # a click on the option already chosen
+        choice = PAUSE if runner is None or runner.held else TRAIN
+        ss[key] = choice
+    if choice == PAUSE:
+        _set_paused(page)
+        return
+    if runner is not None and runner.error:
+        ss[key] = PAUSE
+        ss[page.key("notice")] = ("warning", "Training won't start: the run blew up (see the message "
+                                  "below). Press ↺ Reset, after lowering the learning rate.")
+        return
+    if runner is not None:
+        runner.hold(False)
+        runner.reset_rate()
+    ss[page.key("first_tick")] = True
+
+
+def _on_step(page: Page, fn: Callable[[Any], Any] | None) -> None:
+    _set_paused(page)
+    runner = _runner(page)
+    if runner is None or runner.error:
+        return
+    if fn is None:
+        runner.step(1)
+    else:
+        try:
+            runner.call(fn)
+            runner.call(lambda t: t.flush() if hasattr(t, "flush") else None)
+        except Exception as e:   # Diverged or a bug: show it, keep the page alive
+            runner.error = str(e)
+
+
+def _on_reset(page: Page) -> None:
+    _set_paused(page)
+    st.session_state[page.key("reset")] = True
+
+
+def _on_pretrained(page: Page, load: Callable[[torch.device], Any],
+                   to_widgets: Callable[[Any], dict[str, Any]]) -> None:
+    _set_paused(page)
+    try:
+        trainer = load(page.device)
+    except Exception as e:   # any damaged shipped file: say so, keep the current run
+        st.session_state[page.key("notice")] = ("warning", f"The pretrained start is unavailable: {e}")
+        return
+    for k, v in to_widgets(trainer.config).items():
+        st.session_state[k] = v
+    _install(page, trainer)
+    st.session_state[page.key("notice")] = ("success", f"Loaded the pretrained run at step {trainer.step_count:,}.")
+
+
+def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
+    """Bring the session's run in line with the settings; return an error message or None."""
+    ss = st.session_state
+    runner = _runner(page)
+    device_changed = runner is not None and runner.trainer.device != page.device
+    try:
+        if ss.pop(page.key("reset"), False) or runner is None or device_changed:
+            _install(page, make_trainer(config, page.device))
+            if device_changed:
+                ss[page.key("notice")] = ("info", f"Now training on {describe_device(page.device)}.")
+            return None
+        live, structural = changed_fields(runner.trainer.config, config)
+        if structural:
+            _install(page, make_trainer(config, page.device))
+            names = ", ".join(n.replace("_", " ") for n in structural)
+            ss[page.key("notice")] = ("info", f"Changed {names}: the model was rebuilt and the run restarted "
+                                      "at step 0 (live settings such as learning rates apply without a restart).")
+        elif live:
+            runner.apply_live(config)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.device], Any],
+               render: Callable[[dict[str, Any], LiveRunner], None],
+               pretrained: Callable[[torch.device], Any] | None = None,
+               to_widgets: Callable[[Any], dict[str, Any]] | None = None,
+               step_buttons: dict[str, Callable[[Any], Any] | None] | None = None,
+               step_unit: str = "step", snapshot_kwargs: dict[str, Any] | None = None) -> LiveRunner | None:
+    """The controls, the live fragment and all run bookkeeping for one lesson page.
+
+    make_trainer(config, device) builds a trainer (ValueError = a message for the student);
+    render(snapshot, runner) draws the charts (inside the fragment; ``runner.running`` says
+    whether training is on, so costly detail views can wait for Pause);
+    pretrained(device) returns a trainer loaded from a shipped checkpoint;
+    to_widgets(config) gives the widget values for a loaded config (``Form.to_widgets``);
+    step_buttons maps a button label to fn(trainer) (None = ``step(1)``).
+    Returns the session's runner (None when the settings are invalid and no run exists).
+    """
+    ss = st.session_state
+    if ss.pop(page.key("pause_now"), False):       # set by a frame that saw a blow-up
+        ss[page.key("run")] = PAUSE
+    error = _reconcile(page, config, make_trainer)
+    runner = _runner(page)
+    if error is not None:
+        _set_paused(page)
+        st.error(f"These settings can't be used: {error.rstrip('.')}."
+                 + (" The previous run is kept, paused." if runner is not None else ""), icon="⚠️")
+        if runner is None:
+            return None
+
+    steps = step_buttons or {"Step": None}
+    cols = st.columns([2.2] + [1.0] * len(steps) + [1.0, 1.7 if pretrained else 0.01, 0.3])
+    ss.setdefault(page.key("run"), PAUSE)
+    with cols[0]:
+        st.segmented_control("Training", [TRAIN, PAUSE], key=page.key("run"),
+                             on_change=_on_run_change, args=(page,), label_visibility="collapsed",
+                             help="Start or pause live training.")
+    for i, (label, fn) in enumerate(steps.items()):
+        cols[1 + i].button(label, key=page.key(f"step_{i}"), on_click=_on_step, args=(page, fn),
+                           width="stretch", help=f"Pause and train one {step_unit}." if fn is None else None)
+    cols[1 + len(steps)].button("↺ Reset", key=page.key("reset_btn"), on_click=_on_reset, args=(page,),
+                                width="stretch", help="New weights from the seed; step 0.")
+    if pretrained:
+        cols[2 + len(steps)].button("⚡ Load pretrained", key=page.key("pretrained"), width="stretch",
+                                    on_click=_on_pretrained, args=(page, pretrained, to_widgets or (lambda c: {})),
+                                    help="Replace the run with a shipped, already trained one (instant).")
+    notice = ss.pop(page.key("notice"), None)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+
+    running = is_running(page)
+    runner.hold(not running)
+
+    @st.fragment(run_every=TICK_SECONDS if running else None)
+    def live() -> None:
+        _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
+
+    live()
+    return runner
+
+
+def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
+          snapshot_kwargs: dict[str, Any], step_unit: str) -> None:
+    """One frame: (first frame: train briefly), snapshot, draw, let training continue."""
+    ss = st.session_state
+    running = is_running(page)
+    runner.running = running
+    if running and ss.pop(page.key("first_tick"), False):
+        runner.reset_rate()
+        runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
+    t0 = time.perf_counter()
+    # One frame at a time server-wide (core.live.Gate). A frame that answers a click (a full
+    # run, not a run_every tick) goes ahead of the queued ticks, so buttons answer at once.
+    ctx = get_script_run_ctx()
+    urgent = not (ctx is not None and ctx.fragment_ids_this_run)
+    try:
+        with frame_gate(urgent=urgent):
+            snap = runner.latest_snapshot(**snapshot_kwargs)   # stops the background continuation
+            _draw(page, runner, render, snap, running, step_unit)
+    finally:
+        # Train on between frames, not while drawing: two Python threads busy at once make every
+        # tiny torch call wait for the GIL. ``finally``: a frame interrupted by the next rerun
+        # request (at any st.* call) must still leave training running.
+        if running and not runner.error:
+            runner.start_background(BACKGROUND_SECONDS)
+    if TRACE_TICKS:  # one line per frame, read by benchmarks/bench_live_loop.py
+        print(f"TICK t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
+              f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)
+
+
+def _rate(page: Page, runner: LiveRunner) -> float:
+    """Steps per second over the last RATE_WINDOW_SECONDS of frames: the counter's own slope."""
+    marks = st.session_state.setdefault(page.key("rate_marks"), collections.deque(maxlen=64))
+    now, steps = time.perf_counter(), runner.trainer.step_count
+    if marks and steps < marks[-1][1]:
+        marks.clear()
+    marks.append((now, steps))
+    while len(marks) > 2 and now - marks[0][0] > RATE_WINDOW_SECONDS:
+        marks.popleft()
+    t_old, s_old = marks[0]
+    return (steps - s_old) / (now - t_old) if now - t_old > 0.2 else runner.steps_per_second
+
+
+def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
+          snap: dict[str, Any] | None, running: bool, step_unit: str) -> None:
+    ss = st.session_state
+    if not running:
+        ss.pop(page.key("rate_marks"), None)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
+    c2.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")
+    c3.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
+    if runner.seconds_per_step > SLOW_STEP_SECONDS and runner.trainer.step_count > 0:
+        # A step is never interrupted, so Pause, Step and redraws wait for the current one.
+        st.warning(f"One {step_unit} takes about {runner.seconds_per_step:.1f} s with these settings, "
+                   f"so Pause and the charts answer only between {step_unit}s. For a live run, lower "
+                   "the sizes, batch, seeds or steps per iteration.", icon="🐢")
+    if runner.waiting:
+        st.info(f"Waiting for a free trainer: {slots_in_use()} sessions are training on this server. "
+                "Training starts by itself when one finishes.", icon="⏳")
+    if runner.error:
+        st.error(runner.error, icon="🛑")
+        if ss.get(page.key("run")) == TRAIN:
+            ss[page.key("pause_now")] = True
+            st.rerun()  # redeclare the fragment without run_every and show ▶ Train
+    if snap is None:
+        st.info(f"Press **{TRAIN}** or **Step** to start.", icon="👉")
+        return
+    try:
+        render(snap, runner)
+    except Exception as e:  # a drawing problem must not take the page down
+        st.warning(f"Could not draw the charts: {type(e).__name__}: {e}")

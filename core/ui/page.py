@@ -1,0 +1,149 @@
+"""Page setup: the page config, the shared sidebar (presentation mode, device), old links read as
+aliases, the settings box, charts drawn at the page's type size, and read-only caches."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+import torch
+
+from core import charts, registry
+from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
+from core.device import DEVICE_CHOICES, describe_device, device_for, device_reason, gpu_available
+from core.ui.widgets import rename_url_params
+
+
+@dataclass
+class Page:
+    lesson: str                # the lesson's one name: prefix of every widget and session key
+    title: str
+    presenting: bool
+    device: torch.device
+
+    def key(self, name: str) -> str:
+        return f"{self.lesson}_{name}"
+
+
+# Presentation mode (a projector at 1280×720): bigger type, less padding, the header made thin
+# and see-through so the title clears it, and anything marked advanced hidden.
+_PRESENT_CSS = """
+<style>
+html { font-size: 20px; }
+[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.4rem; padding-bottom: 1rem; max-width: 100%; }
+h1 { padding-top: 0 !important; padding-bottom: 0.3rem !important; font-size: 2rem !important; }
+[data-testid="stMetricValue"] { font-size: 1.8rem; font-variant-numeric: tabular-nums; }
+.dash-advanced { display: none; }
+</style>
+"""
+_BASE_CSS = """
+<style>
+[data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+</style>
+"""
+PRESENT_CHART_SCALE = 20 / 14     # the page's type grows from 14 to 20 px; chart text follows
+
+
+def _pause_other_lessons(lesson: str) -> None:
+    """Leaving a page stops its training at once: its runner would otherwise train on for up to
+    a second and compete with the new page for the one interpreter lock."""
+    for k, v in list(st.session_state.items()):
+        if k.endswith("_runner") and not k.startswith(f"{lesson}_") and hasattr(v, "hold"):
+            v.hold(True)
+
+
+def _lesson_table_navigation() -> None:
+    """Make the first deep link after a server start use Home.py's navigation.
+
+    Streamlit 1.67 runs the first script of a server whose entry folder has ``pages/`` in the old
+    pages-directory mode (file names in the sidebar, no topic groups, no old-path aliases) until
+    some run calls ``st.navigation``; only the first visitor of a deep link sees it. Clearing
+    that class flag and rerunning makes this run go through Home.py at once.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:   # a later Streamlit without the flag
+        return
+    if PagesManager.uses_pages_directory and (registry.ROOT / "Home.py").is_file():
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page_setup(lesson: str, title: str | None = None, icon: str | None = None, intro: str | None = None) -> Page:
+    """Page config, the shared sidebar (presentation mode, device) and the title.
+
+    ``lesson`` is a key of ``core.registry`` (title and icon come from there) or "home".
+    """
+    _lesson_table_navigation()
+    row = registry.BY_KEY.get(lesson)
+    title = title or (row.title if row else lesson)
+    icon = icon or (row.icon if row else "🧠")
+    if row is not None and row.old_prefix:
+        rename_url_params(row.old_prefix, row.key)      # links handed out before the rename
+    _pause_other_lessons(lesson)
+    # A link with ?present=true opens with the sidebar folded away (more room on a projector).
+    hint = st.session_state.get("present") or st.query_params.get("present") == "true"
+    st.set_page_config(page_title=f"{title} · Deep-learning live", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if hint else "auto")
+    with st.sidebar:
+        presenting = st.toggle("Presentation mode", key="present", bind="query-params",
+                               persist_state="session",
+                               help="Large type and fewer controls, for a projector at 1280×720. "
+                                    "Shared links keep it (?present=true).")
+        choice = "Auto"
+        if gpu_available():
+            # Only offered where a GPU exists; Auto uses it only for lessons it speeds up.
+            choice = st.radio("Device", DEVICE_CHOICES, key="device_choice", horizontal=True,
+                              persist_state="session",
+                              help="Auto uses the GPU only where it was measured to train faster.")
+        device = device_for(lesson, choice)
+        st.caption(f"Device: **{describe_device(device)}**")
+        if gpu_available():
+            st.caption(device_reason(lesson))
+    st.markdown(_PRESENT_CSS if presenting else _BASE_CSS, unsafe_allow_html=True)
+    st.title(f"{icon} {title}")
+    if intro and not presenting:
+        st.markdown(intro)
+    return Page(lesson=lesson, title=title, presenting=presenting, device=device)
+
+
+def settings_box(page: Page, label: str = "Settings") -> Any:
+    """Where a page puts its controls: a bordered box, or in presentation mode a folded
+    expander, so at 1280×720 the live charts are on screen. Widgets render either way, so the
+    URL keeps every setting."""
+    if page.presenting:
+        return st.expander(f"⚙️ {label}", expanded=False)
+    return st.container(border=True)
+
+
+def chart(page: Page, spec: dict, key: str, **kw: Any) -> Any:
+    """A Vega-Lite chart keyed ``{lesson}_{key}``, its text scaled with the page's in
+    presentation mode. Keep ``spec`` identical between frames apart from its datasets, so the
+    browser swaps data instead of rebuilding the view (core.charts)."""
+    if page.presenting:
+        spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
+    return st.vega_lite_chart(spec, width="stretch", key=page.key(key), **kw)
+
+
+# --------------------------------------------------------------------------- read-only caches
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_checkpoint(path: str, lesson: str, mtime: float) -> dict[str, Any]:
+    # Read-only: trainers built from it copy every tensor (TrainerBase.from_checkpoint).
+    return load_checkpoint(path, lesson)
+
+
+def checkpoint(name: str, lesson: str | None = None) -> dict[str, Any]:
+    """A shipped checkpoint ``pretrained/<name>.pt``, cached across sessions; raises
+    CheckpointError if unusable. The lesson defaults to the name's prefix (its one name).
+
+    Shared by every student, so never written to: trainers copy what they load
+    (tests/test_isolation.py checks every lesson).
+    """
+    lesson = lesson or name.split("_")[0]
+    path = pretrained_path(name)
+    if not path.is_file():
+        raise CheckpointError(f"{path.name} is missing")
+    return _cached_checkpoint(str(path), lesson, path.stat().st_mtime)
+
