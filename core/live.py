@@ -11,13 +11,13 @@
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 import numpy as np
+
+from core.gates import TRAIN_GATE, _give_slot, _Ticket, _try_take_slot
 
 T = TypeVar("T")
 
@@ -153,149 +153,6 @@ class Trainer(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
-
-
-# --------------------------------------------------------------------------- global training slots
-
-# One server hosts a whole class. Each session training at once takes a slot; past the cap the
-# others wait (and say so) instead of slowing everybody down. 0 = no cap.
-_slots_lock = threading.Lock()
-_slots_cap = 0
-_slots_used: set[int] = set()
-
-
-def set_training_cap(cap: int) -> None:
-    global _slots_cap
-    with _slots_lock:
-        _slots_cap = max(0, int(cap))
-
-
-def _try_take_slot(owner: int) -> bool:
-    with _slots_lock:
-        if owner in _slots_used:
-            return True
-        if _slots_cap and len(_slots_used) >= _slots_cap:
-            return False
-        _slots_used.add(owner)
-        return True
-
-
-def _give_slot(owner: int) -> None:
-    with _slots_lock:
-        _slots_used.discard(owner)
-
-
-def slots_in_use() -> int:
-    with _slots_lock:
-        return len(_slots_used)
-
-
-# --------------------------------------------------------------------------- fair gates
-
-class Gate:
-    """A strictly first-come-first-served semaphore (a waiter is handed the permit directly).
-
-    Why: the server is one Python process. Measured with benchmarks/bench_load.py, 10–30 sessions
-    training at once made ~60 threads (one script thread and one trainer per session) compete
-    for the GIL; the asyncio thread that sends the frames then got the GIL so rarely that almost
-    nothing reached the browsers (Streamlit drops a run's unsent deltas when the next run starts)
-    and clicks went unanswered for tens of seconds. Threads blocked on a Gate do not compete for
-    the GIL, so gating the heavy work keeps the event loop responsive; handing the permit over
-    (instead of ``threading.Semaphore``, where a thread that releases and re-acquires in a loop
-    can barge ahead of the waiters) makes every session progress in turn.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._lock = threading.Lock()
-        self._free = max(1, int(size))
-        self._waiters: list[_Ticket] = []          # FIFO
-
-    def acquire(self, ticket: "_Ticket | None" = None, stop: threading.Event | None = None,
-                urgent: bool = False) -> bool:
-        """Wait for a permit; False (no permit held) if ``stop`` is set before we queue or
-        ``cancel(ticket)`` ends the wait. Set ``stop`` before calling ``cancel``.
-
-        ``urgent`` waiters (a click's rerun) queue ahead of the ordinary ones (timer ticks),
-        behind earlier urgent ones, so a click is answered after one frame, not a whole round.
-        """
-        with self._lock:
-            if stop is not None and stop.is_set():
-                return False
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
-                return True
-            ticket = ticket or _Ticket()
-            ticket.reset()
-            ticket.urgent = urgent
-            if urgent:
-                at = next((i for i, w in enumerate(self._waiters) if not w.urgent), len(self._waiters))
-                self._waiters.insert(at, ticket)
-            else:
-                self._waiters.append(ticket)
-        ticket.lock.acquire()     # released by ``release`` (granted) or ``cancel`` (not granted)
-        return ticket.granted
-
-    def release(self) -> None:
-        with self._lock:
-            if self._waiters:
-                t = self._waiters.pop(0)            # hand the permit over, no barging
-                t.granted = True
-                t.lock.release()
-            else:
-                self._free += 1
-
-    def cancel(self, ticket: "_Ticket") -> None:
-        """Stop ``ticket``'s wait, if it is waiting (its ``acquire`` returns False)."""
-        with self._lock:
-            if ticket in self._waiters:
-                self._waiters.remove(ticket)
-                ticket.lock.release()
-
-    def waiting(self) -> int:
-        with self._lock:
-            return len(self._waiters)
-
-    @contextlib.contextmanager
-    def held(self, urgent: bool = False) -> Iterator[None]:
-        """``with gate.held(urgent):`` — wait for a permit, give it back on the way out."""
-        self.acquire(urgent=urgent)
-        try:
-            yield
-        finally:
-            self.release()
-
-
-class _Ticket:
-    """One waiter's place in a Gate's queue."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.granted = False
-        self.urgent = False
-
-    def reset(self) -> None:
-        self.granted = False
-        self.lock.acquire(blocking=False)      # held: the waiter blocks on it
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
-# How many sessions may draw a frame (snapshot + charts, ~60 ms of GIL-holding Python) at once,
-# and how many training chunks (~20 ms each) may run at once, server-wide. One each keeps the
-# runnable threads at ~3 (frame, trainer, event loop) however many students are connected.
-FRAME_GATE = Gate(_env_int("DASH_MAX_FRAMES", 1))
-TRAIN_GATE = Gate(_env_int("DASH_MAX_CHUNKS", 1))
-
-
-def frame_gate(urgent: bool = False) -> contextlib.AbstractContextManager[None]:
-    """Wrap the drawing of one frame in ``with frame_gate(urgent):`` (see ``Gate``); urgent =
-    the frame answers a click (a full-app run), not a ``run_every`` tick."""
-    return FRAME_GATE.held(urgent)
 
 
 # --------------------------------------------------------------------------- the runner

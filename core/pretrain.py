@@ -3,7 +3,7 @@
     python -m core.pretrain                 # every lesson
     python -m core.pretrain gan1d --seed 0  # one lesson
 
-Each lesson module listed in ``LESSONS`` provides ``pretrain(seed: int) -> dict`` returning
+Each lesson package in the lesson table (``core.registry``) provides ``pretrain(seed: int) -> dict`` returning
 ``{"checkpoints": {file_stem: checkpoint_dict}, "metrics": {name: number}}``. The checkpoints
 are written to ``pretrained/<file_stem>.pt`` and the metrics are printed as one JSON object per
 lesson, so a regenerated file can be compared with the figures in the README.

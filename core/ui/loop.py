@@ -25,7 +25,8 @@ import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.device import describe_device
-from core.live import LiveRunner, frame_gate, set_training_cap, slots_in_use
+from core.gates import frame_gate, set_training_cap, slots_in_use
+from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui.page import Page
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from core.formula import FormulaError, check_on_range, parse_formula
-from core.gan1d import TARGETS
+from core.lessons.gan1d import TARGETS
 
 
 @pytest.mark.parametrize("text", list(TARGETS.values()))

@@ -7,7 +7,7 @@ import tomllib
 
 from packaging.requirements import Requirement
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _requirements() -> tuple[list[str], dict[str, Requirement]]:

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from core.live import (Diverged, Gate, History, LiveRunner, changed_fields, live_field, set_training_cap,
-                       structural_field)
+from core.gates import Gate, set_training_cap
+from core.live import Diverged, History, LiveRunner
+from core.settings import changed_fields, live_field, structural_field
 
 
 def test_history_is_bounded_and_keeps_exact_means():
@@ -170,7 +171,7 @@ def test_urgent_waiters_go_before_ordinary_ones():
 
 def test_gate_wait_can_be_cancelled():
     import threading
-    from core.live import _Ticket
+    from core.gates import _Ticket
     g, ticket, stop, got = Gate(1), _Ticket(), threading.Event(), []
     g.acquire()
     t = threading.Thread(target=lambda: got.append(g.acquire(ticket, stop)))
@@ -225,17 +226,17 @@ def test_device_for_without_gpu_is_cpu(monkeypatch):
     import core.device as d
     monkeypatch.setattr(d.torch.cuda, "is_available", lambda: False)
     monkeypatch.delenv("DASH_FORCE_CPU", raising=False)
-    for lesson in ("gan1d", "fc", "lstm", "gan2d", "up"):
+    for lesson in ("gan1d", "forecast", "lstm", "gan2d", "upsampling"):
         for choice in d.DEVICE_CHOICES:
             assert d.device_for(lesson, choice).type in ("cpu", "mps")
-    assert d.gpu_helps("up") and d.gpu_helps("upsampling") and not d.gpu_helps("gan1d")
-    assert "faster" in d.device_reason("fc")
+    assert d.gpu_helps("upsampling") and not d.gpu_helps("gan1d") and not d.gpu_helps("no such lesson")
+    assert "faster" in d.device_reason("forecast")
 
 
 def test_hold_refuses_a_late_background_restart():
     """Pause sets a hold: a stale frame's ``start_background`` afterwards must not train on."""
     import torch
-    from core.gan1d import Gan1DConfig, Gan1DTrainer
+    from core.lessons.gan1d import Gan1DConfig, Gan1DTrainer
     from core.live import LiveRunner
     r = LiveRunner(Gan1DTrainer(Gan1DConfig(seed=0), torch.device("cpu")))
     assert r.start_background(0.2)
@@ -251,8 +252,8 @@ def test_hold_refuses_a_late_background_restart():
 
 
 def test_with_live_fields_takes_only_the_live_ones():
-    from core.gan1d import Gan1DConfig
-    from core.live import with_live_fields
+    from core.lessons.gan1d import Gan1DConfig
+    from core.settings import with_live_fields
     cur, req = Gan1DConfig(seed=0), Gan1DConfig(seed=7, lr_d=0.01)
     new = with_live_fields(cur, req)
     assert new.lr_d == 0.01 and new.seed == 0      # lr_d is live, the seed is structural

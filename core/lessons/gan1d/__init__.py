@@ -14,6 +14,8 @@ from core.lessons.gan1d.config import CUSTOM, G_LOSSES, TARGETS, Gan1DConfig, ch
 from core.lessons.gan1d.metrics import sliced_wasserstein
 from core.lessons.gan1d.trainer import Gan1DTrainer, mlp_sizes
 
+Trainer = Gan1DTrainer        # what registry-driven code (tests, benchmarks) builds: Trainer(Trainer.Config())
+
 
 def pretrain(seed: int = 0, steps: int = 5000) -> dict[str, Any]:
     """The shipped x² run: the default config trained ``steps`` iterations on the CPU."""
@@ -31,5 +33,5 @@ def pretrain(seed: int = 0, steps: int = 5000) -> dict[str, Any]:
     }
 
 
-__all__ = ["CUSTOM", "G_LOSSES", "TARGETS", "Gan1DConfig", "Gan1DTrainer", "check_config", "mlp_sizes",
+__all__ = ["Trainer", "CUSTOM", "G_LOSSES", "TARGETS", "Gan1DConfig", "Gan1DTrainer", "check_config", "mlp_sizes",
            "preset_of", "pretrain", "sliced_wasserstein"]
