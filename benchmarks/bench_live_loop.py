@@ -1,32 +1,43 @@
-"""The 1D GAN inside the real live loop: a Streamlit server, a Chromium tab, Train pressed.
+"""Every lesson inside the real live loop: a Streamlit server, one Chromium tab, Train pressed.
 
-    python benchmarks/bench_live_loop.py [--seconds 20]
+    python benchmarks/bench_live_loop.py [--seconds 12] [--lessons gan1d lstm ...]
 
-Starts ``streamlit run Home.py`` with DASH_TRACE_TICKS=1 (one line per frame on stdout), opens
-the 1D GAN page in Debian's Chromium, measures the time from the Train click to the first
-moved counter in the browser, lets it train, and prints one JSON object: training steps/s in
-the loop, frames per second, server time per frame (snapshot + draw), the ratio to headless
-speed (benchmarks/bench_gan1d.py's number, measured here too), the server's RSS with one
-session (peak, from /proc) and whether the CPU went idle after the tab closed.
-Note: the browser runs on the same machine and takes CPU the server would have on a real
-deployment, so these figures are pessimistic.
+Starts ``streamlit run Home.py`` with DASH_TRACE_TICKS=1 (one line per frame on stdout) and, for
+each lesson of the lesson table, at its defaults:
+* ``headless_steps_per_s``: the lesson's default trainer alone in this process (no server);
+* ``first_move_s``: from the Train click until the browser's step counter moves;
+* ``live_steps_per_s``, ``live_over_headless``, ``frames_per_s``: from the server's frame trace,
+  over the run after a 2 s warm-up;
+* ``server_ms_per_frame``: median server time to snapshot and draw one frame (p90 too);
+* ``browser_ms_per_frame``: Chromium's main-thread task time (CDP Performance.TaskDuration)
+  while training, divided by the frames it received: what the browser pays to paint a frame;
+* ``pause_s``: from the Pause click until the browser's counter last changed (one click);
+* ``leave_s``: while training, from a click on the next lesson in the sidebar until that
+  lesson's title shows.
+Prints one JSON object. The browser shares the server's 2 cores here, so the figures are
+pessimistic; on a real deployment it runs on the student's laptop.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+COUNTER_JS = ("() => { const m = document.querySelector('[data-testid=stMetricValue]');"
+              " return m ? parseInt(m.innerText.replace(/[^0-9]/g, '')) || 0 : -1; }")
 
 
 def free_port() -> int:
@@ -35,89 +46,138 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def proc_status(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])  # kB
-    return 0
+def headless(key: str, seconds: float = 3.0) -> float:
+    """Steps/s of the lesson's default trainer alone, one torch thread, CPU."""
+    import torch
+    torch.set_num_threads(1)
+    pkg = importlib.import_module(f"core.lessons.{key}")
+    trainer = pkg.Trainer(pkg.Trainer.Config(), torch.device("cpu"))
+    trainer.step(2)                                 # warm-up
+    n, t0 = 0, time.perf_counter()
+    k = 1
+    while time.perf_counter() - t0 < seconds:
+        trainer.step(k)
+        n += k
+        k = min(k * 2, 256)
+        if getattr(trainer, "finished", False) is True:
+            break
+    return n / (time.perf_counter() - t0)
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+def counter(page) -> int:
+    return page.evaluate(COUNTER_JS)
+
+
+def wait_still(page, quiet: float = 1.0, limit: float = 15.0) -> float:
+    """Seconds from now until the counter last changed (it must then stay still for ``quiet``)."""
+    t0 = time.perf_counter()
+    last, last_change = counter(page), t0
+    while time.perf_counter() - last_change < quiet and time.perf_counter() - t0 < limit:
+        time.sleep(0.03)
+        now = counter(page)
+        if now != last:
+            last, last_change = now, time.perf_counter()
+    return last_change - t0
+
+
+def task_ms(cdp) -> float:
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return 1000 * metrics["TaskDuration"]
+
+
+def measure(page, cdp, url: str, key: str, next_title: str, seconds: float) -> dict:
+    page.goto(f"{url}/{key}")
+    run = page.locator(f".st-key-{key}_run")
+    run.wait_for(timeout=60000)
+    page.get_by_test_id("stMetricValue").first.wait_for(timeout=60000)
+    time.sleep(1.0)
+    t_click = time.perf_counter()
+    run.get_by_role("radio", name="Train").click()
+    page.wait_for_function(COUNTER_JS.replace("return m ?", "const v = m ?").replace(": -1; }", ": -1; return v > 0; }"),
+                           timeout=30000)
+    first_move = time.perf_counter() - t_click
+    t_start = time.perf_counter()
+    busy0 = task_ms(cdp)
+    time.sleep(seconds)
+    busy = task_ms(cdp) - busy0
+    window = (t_start, time.perf_counter())
+    t_pause = time.perf_counter()
+    run.get_by_role("radio", name="Pause").click()
+    pause_s = (t_pause + wait_still(page)) - t_pause
+    run.get_by_role("radio", name="Train").click()
+    time.sleep(2.0)
+    t_leave = time.perf_counter()
+    old = page.locator("h1").first.inner_text()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=next_title).first.click()
+    # the new page shows: its title replaces this one's
+    page.wait_for_function("(old) => { const h = document.querySelector('h1'); return h && h.innerText !== old; }",
+                           arg=old, timeout=30000)
+    return {"first_move_s": round(first_move, 2), "pause_s": round(pause_s, 2),
+            "leave_s": round(time.perf_counter() - t_leave, 2), "window": window, "browser_busy_ms": busy}
+
+
+def frames(log_path: str, key: str, window: tuple[float, float], t_offset: float) -> dict:
+    """Frame statistics of lesson ``key`` from the server's trace inside the browser's window."""
+    pat = re.compile(rf"TICK lesson={key} t=([\d.]+) steps=(\d+) frame_ms=([\d.]+)")
+    ticks = [(float(t) - t_offset, int(s), float(ms)) for t, s, ms in
+             (m.groups() for m in map(pat.match, open(log_path)) if m)]
+    run = [t for t in ticks if window[0] + 2.0 <= t[0] <= window[1] and t[1] > 0]
+    if len(run) < 3:
+        return {"frames": len(run)}
+    dt = run[-1][0] - run[0][0]
+    ms = sorted(t[2] for t in run)
+    return {"frames": len(run), "live_steps_per_s": round((run[-1][1] - run[0][1]) / dt, 1),
+            "frames_per_s": round((len(run) - 1) / dt, 2), "server_ms_per_frame": ms[len(ms) // 2],
+            "server_ms_p90": ms[int(len(ms) * 0.9)]}
 
 
 def main() -> None:
+    from core import registry
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--seconds", type=float, default=12)
+    ap.add_argument("--lessons", nargs="*", default=[l.key for l in registry.built()])
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.bench_gan1d import ours
-    import torch
-    torch.set_num_threads(1)
-    headless = max(ours(2000) for _ in range(2))
-
+    base = {k: round(headless(k), 1) for k in a.lessons}
     port = free_port()
     env = dict(os.environ, DASH_TRACE_TICKS="1", PYTHONUNBUFFERED="1")
     log_path = "/tmp/bench_live_loop.log"
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
                                "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    # the trace's t= is the server's perf_counter: same clock (CLOCK_MONOTONIC) as ours on Linux
+    out: dict = {"benchmark": "live_loop_per_lesson", "seconds": a.seconds, "lessons": {}}
     try:
         url = f"http://127.0.0.1:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1600})
-            for _ in range(60):
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            for _ in range(120):
                 try:
-                    page.goto(url + "/1D_GAN")
+                    page.goto(url)
                     break
                 except Exception:
                     time.sleep(0.5)
-            page.locator(".st-key-gan1d_train button").first.wait_for(timeout=60000)
-            page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=60000)
-            time.sleep(1)
-            rss_idle = proc_status(server.pid, "VmRSS")
-            t_click = time.perf_counter()
-            page.locator(".st-key-gan1d_train button").first.click()
-            page.wait_for_function(
-                "() => { const m = document.querySelector('[data-testid=stMetricValue]');"
-                " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=20000)
-            first_chart = time.perf_counter() - t_click
-            time.sleep(a.seconds)
+            order = [l for l in registry.built() if l.key in a.lessons]
+            for i, lesson in enumerate(order):
+                nxt = registry.built()[(registry.built().index(lesson) + 1) % len(registry.built())]
+                r = measure(page, cdp, url, lesson.key, nxt.title, a.seconds)
+                f = frames(log_path, lesson.key, r.pop("window"), 0.0)
+                busy = r.pop("browser_busy_ms")
+                if f.get("frames_per_s"):
+                    f["live_over_headless"] = round(f["live_steps_per_s"] / base[lesson.key], 3)
+                    f["browser_ms_per_frame"] = round(busy / max(f["frames"], 1), 1)
+                out["lessons"][lesson.key] = {"headless_steps_per_s": base[lesson.key], **f, **r}
             browser.close()
-        t_closed = time.perf_counter()
-        time.sleep(2.0)
-        c0 = cpu_seconds(server.pid)
-        time.sleep(3.0)
-        idle_cpu = (cpu_seconds(server.pid) - c0) / 3.0
-        peak_rss = proc_status(server.pid, "VmHWM")
     finally:
         server.terminate()
         server.wait(10)
-    ticks = [tuple(float(v) for v in re.findall(r"t=([\d.]+) steps=(\d+) frame_ms=([\d.]+)", line)[0])
-             for line in open(log_path) if line.startswith("TICK") and "frame_ms" in line]
-    ticks = [t for t in ticks if t[1] > 0 and t[0] < t_closed + 1e9]
-    # skip the first 2 s (warm-up), measure over the rest of the run
-    t_start = ticks[0][0] + 2.0
-    run = [t for t in ticks if t[0] >= t_start]
-    dt = run[-1][0] - run[0][0]
-    steps_per_s = (run[-1][1] - run[0][1]) / dt
-    frames_per_s = (len(run) - 1) / dt
-    frame_ms = sorted(t[2] for t in run)
-    print(json.dumps({
-        "benchmark": "gan1d_live_loop", "seconds": a.seconds, "headless_steps_per_s": round(headless, 1),
-        "live_steps_per_s": round(steps_per_s, 1), "live_over_headless": round(steps_per_s / headless, 3),
-        "frames_per_s": round(frames_per_s, 2), "frame_ms_median": frame_ms[len(frame_ms) // 2],
-        "frame_ms_p90": frame_ms[int(len(frame_ms) * 0.9)], "first_chart_after_train_s": round(first_chart, 3),
-        "server_rss_idle_mb": round(rss_idle / 1024, 1), "server_rss_peak_mb": round(peak_rss / 1024, 1),
-        "server_cpu_after_tab_closed": round(idle_cpu, 3),
-        "targets": {"live_over_headless": 0.75, "frames_per_s": 5, "first_chart_after_train_s": 1.0,
-                    "server_rss_peak_mb": 450},
-    }))
+    out["targets"] = {"live_over_headless": 0.75, "frames_per_s": 5, "first_move_s": 1.0, "pause_s": 0.5,
+                      "leave_s": 1.0}
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from core.images import colormap, png_data_uri
+
 MAX_POINTS = 600            # per series on a line chart
 FONT = 14
 
@@ -161,9 +163,8 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                 z_domain: tuple[float, float], points: dict[str, np.ndarray],
                 curve: np.ndarray | None = None, curve_label: str = "target", title: str | None = None,
                 height: int = 420,
-                x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None,
-                scheme: str = "redblue") -> dict:
-    """A scalar field (heatmap) with point clouds and an optional curve drawn on top.
+                x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None) -> dict:
+    """A scalar field (heatmap, Vega's "redblue" colours) with point clouds and an optional curve.
 
     points[name]: [n, 2]; curve: [m, 2].
     """
@@ -171,14 +172,24 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
     y_dom = [float(gy[0] - (gy[1] - gy[0]) / 2), float(gy[-1] + (gy[1] - gy[0]) / 2)]
     xs = {"scale": {"domain": x_dom, "nice": False}, "title": x_title}
     ys = {"scale": {"domain": y_dom, "nice": False}, "title": y_title}
+    # The field is one server-drawn image, not a rect per cell: 1,600 rects cost the browser far
+    # more per frame than the whole rest of the page (benchmarks/bench_live_loop.py). An invisible
+    # two-row rect layer carries the colour legend.
     layers: list[dict] = [{
         "data": {"name": "heat"},
-        "mark": {"type": "rect", "opacity": 0.85},
+        "mark": {"type": "image", "aspect": False},
         "encoding": {
             "x": {"field": "x0", "type": "quantitative", **xs}, "x2": {"field": "x1"},
-            "y": {"field": "y0", "type": "quantitative", **ys}, "y2": {"field": "y1"},
+            "y": {"field": "y1", "type": "quantitative", **ys}, "y2": {"field": "y0"},
+            "url": {"field": "url", "type": "nominal"},
+        },
+    }, {
+        "data": {"name": "heat_legend"},
+        "mark": {"type": "rect", "opacity": 0},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", **xs}, "y": {"field": "y", "type": "quantitative", **ys},
             "color": {"field": "z", "type": "quantitative", "title": z_title,
-                      "scale": {"scheme": scheme, "domain": list(z_domain), "clamp": True},
+                      "scale": {"scheme": "redblue", "domain": list(z_domain), "clamp": True},
                       "legend": {"orient": "right", "gradientLength": 200}},
         },
     }]
@@ -192,7 +203,7 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
             "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True},
             "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
                          "y": {"field": "y", "type": "quantitative", **ys},
-                         "color": {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "bottom"},
+                         "color": {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "top"},
                                    "scale": {"domain": names + [curve_label], "range": rng + ["#555555"]}}},
         })
     clouds = [np.asarray(points[n], dtype=np.float64).reshape(-1, 2)[:MAX_POINTS] for n in names]
@@ -206,15 +217,20 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                      "color": {"field": "set", "type": "nominal", "title": None,
                                "scale": {"domain": names + ([curve_label] if curve is not None else []),
                                          "range": rng + (["#555555"] if curve is not None else [])},
-                               "legend": {"orient": "bottom"}}},
+                               "legend": {"orient": "top"}}},
     })
-    datasets = {"heat": heatmap_frame(gx, gy, z), "points": pts}
+    # rows of z are y ascending; an image's first row is its top
+    rgb = colormap(np.asarray(z, dtype=np.float64)[::-1], z_domain[0], z_domain[1])
+    url = png_data_uri(0.85 * rgb + 0.15)          # opacity 0.85 over white
+    datasets = {"heat": frame(x0=[x_dom[0]], x1=[x_dom[1]], y0=[y_dom[0]], y1=[y_dom[1]], url=[url]),
+                "heat_legend": frame(x=[x_dom[0]] * 2, y=[y_dom[0]] * 2, z=list(z_domain)),
+                "points": pts}
     if curve is not None:
         datasets["curve"] = frame(x=np.asarray(curve)[:, 0], y=np.asarray(curve)[:, 1],
                                   set=[curve_label] * len(curve))
     spec = base(title, height)
     # the heatmap's colour scale apart from the points' and curve's (which share one legend)
-    spec.update({"datasets": datasets, "layer": [layers[0], {"layer": layers[1:]}],
+    spec.update({"datasets": datasets, "layer": [layers[0], layers[1], {"layer": layers[2:]}],
                  "resolve": {"scale": {"color": "independent"}}})
     return spec
 

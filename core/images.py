@@ -41,9 +41,11 @@ def upscale(img: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(img, f, axis=0), f, axis=1) if f > 1 else img
 
 
-def png_data_uri(img: np.ndarray, lo: float = 0.0, hi: float = 1.0, min_size: int = 192) -> str:
-    """A PNG data URI of ``img`` ([H, W] grey or [H, W, 3] RGB, values in [lo, hi]), enlarged by a
-    whole factor to at least ``min_size`` pixels across (PNG packs the repeats nearly for free)."""
+def png_data_uri(img: np.ndarray, lo: float = 0.0, hi: float = 1.0, min_size: int = 0) -> str:
+    """A PNG data URI of ``img`` ([H, W] grey or [H, W, 3] RGB, values in [lo, hi]), optionally
+    enlarged by a whole factor to at least ``min_size`` pixels across. The UI shows images with
+    ``image-rendering: pixelated``, so sending them at their own size keeps pixels crisp and
+    the frame small (bench_images.py: 4×4 grid of 32×32 RGB, 88 KB enlarged vs ~67 KB not)."""
     a = to_uint8(img, lo, hi)
     a = upscale(a, -(-min_size // max(a.shape[1], 1)))
     buf = io.BytesIO()
@@ -52,7 +54,22 @@ def png_data_uri(img: np.ndarray, lo: float = 0.0, hi: float = 1.0, min_size: in
 
 
 def grid_data_uri(images: np.ndarray, cols: int, lo: float = 0.0, hi: float = 1.0, pad: int = 1,
-                  min_size: int = 256) -> str:
+                  min_size: int = 0) -> str:
     """Many small images (digits, decoder outputs) as one tiled PNG data URI: one image per
     frame instead of N, measured cheapest (benchmarks/bench_images.py)."""
     return png_data_uri(tile(images, cols, pad, pad_value=hi), lo, hi, min_size)
+
+
+# ColorBrewer RdBu (what Vega calls "redblue"), low values red, high values blue.
+REDBLUE = np.array([[103, 0, 31], [178, 24, 43], [214, 96, 77], [244, 165, 130], [253, 219, 199],
+                    [247, 247, 247], [209, 229, 240], [146, 197, 222], [67, 147, 195], [33, 102, 172],
+                    [5, 48, 97]], dtype=np.float64) / 255.0
+
+
+def colormap(z: np.ndarray, lo: float, hi: float, colors: np.ndarray = REDBLUE) -> np.ndarray:
+    """z: [H, W] -> RGB [H, W, 3] in [0, 1], linear between the colour stops, clamped to [lo, hi]."""
+    t = np.clip((np.nan_to_num(np.asarray(z, dtype=np.float64), nan=(lo + hi) / 2) - lo) / max(hi - lo, 1e-12), 0, 1)
+    pos = t * (len(colors) - 1)
+    i = np.minimum(pos.astype(int), len(colors) - 2)
+    f = (pos - i)[..., None]
+    return colors[i] * (1 - f) + colors[i + 1] * f

@@ -63,7 +63,7 @@ def render(snap: dict, runner) -> None:
     h, m = snap["history"], snap["metrics"]
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(page, gc.field(snap, 470 if page.presenting else 420), "chart_field")
+        ui.chart(page, gc.field(snap, 350 if page.presenting else 420), "chart_field")
     with right:
         st.markdown(gc.algorithm_box(snap["last_phase"]), unsafe_allow_html=True)
         q1, q2 = st.columns(2)

@@ -199,7 +199,9 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
                                     on_click=_on_pretrained, args=(page, pretrained, to_widgets or (lambda c: {})),
                                     help="Replace the run with a shipped, already trained one (instant).")
     notice = ss.pop(page.key("notice"), None)
-    if notice:
+    if notice and page.presenting:     # on a projector a notice must not push the chart down
+        st.toast(notice[1], icon={"success": "✅", "warning": "⚠️"}.get(notice[0], "ℹ️"))
+    elif notice:
         getattr(st, notice[0])(notice[1])
 
     running = is_running(page)
@@ -238,7 +240,7 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         if running and not runner.error:
             runner.start_background(BACKGROUND_SECONDS)
     if TRACE_TICKS:  # one line per frame, read by benchmarks/bench_live_loop.py
-        print(f"TICK t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
+        print(f"TICK lesson={page.lesson} t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
               f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)
 
 
@@ -263,7 +265,8 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     c1, c2, c3 = st.columns(3)
     c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
     c2.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")
-    c3.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
+    if not page.presenting:            # the sidebar says it too; a projector needs the room
+        c3.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
     if runner.seconds_per_step > SLOW_STEP_SECONDS and runner.trainer.step_count > 0:
         # A step is never interrupted, so Pause, Step and redraws wait for the current one.
         st.warning(f"One {step_unit} takes about {runner.seconds_per_step:.1f} s with these settings, "

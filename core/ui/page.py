@@ -25,21 +25,28 @@ class Page:
         return f"{self.lesson}_{name}"
 
 
+# Live images are sent at their own size (a 16×16 digit is 16×16 pixels) and enlarged by the
+# browser: without this they would be smeared by smoothing.
+_IMAGE_CSS = '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }'
 # Presentation mode (a projector at 1280×720): bigger type, less padding, the header made thin
 # and see-through so the title clears it, and anything marked advanced hidden.
 _PRESENT_CSS = """
 <style>
 html { font-size: 20px; }
-[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; }
+[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.4rem; padding-bottom: 1rem; max-width: 100%; }
 h1 { padding-top: 0 !important; padding-bottom: 0.3rem !important; font-size: 2rem !important; }
-[data-testid="stMetricValue"] { font-size: 1.8rem; font-variant-numeric: tabular-nums; }
+[data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
+[data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
 .dash-advanced { display: none; }
+""" + _IMAGE_CSS + """
 </style>
 """
 _BASE_CSS = """
 <style>
 [data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+""" + _IMAGE_CSS + """
 </style>
 """
 PRESENT_CHART_SCALE = 20 / 14     # the page's type grows from 14 to 20 px; chart text follows

@@ -40,7 +40,7 @@ def field(snap: dict, height: int) -> dict:
         z_title="D(x, y)" + (" (score)" if ls else ""), z_domain=(0.0, 1.0),
         points={"real (x, f(x))": snap["real"], "generated G(z)": snap["fake"]}, curve=snap["curve"],
         curve_label="target f(x)",
-        title="Generated vs real points over the discriminator's belief D(x, y)", height=height)
+        title="Generated vs real points on D's belief D(x, y)", height=height)
 
 
 def losses(h: dict[str, np.ndarray]) -> dict:
