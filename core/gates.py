@@ -153,3 +153,37 @@ def frame_gate(urgent: bool = False) -> contextlib.AbstractContextManager[None]:
     """Wrap the drawing of one frame in ``with frame_gate(urgent):`` (see ``Gate``); urgent =
     the frame answers a click (a full-app run), not a ``run_every`` tick."""
     return FRAME_GATE.held(urgent)
+
+
+# --------------------------------------------------------------------------- frame pacing
+
+class FramePacer:
+    """How often each training session should get a frame, so frames never crowd out training.
+
+    One server process is one interpreter lock: with 30 students training, 10 frames a second
+    each (~25 ms of server time apiece) would need 7 s of work per second, and training got 3 %
+    of its solo speed (issue 20). So the frames of all training sessions together may take at
+    most ``share`` of the server's time: each session's interval is
+
+        interval = clamp(sessions × seconds_per_frame / share, lo, hi)
+
+    with seconds_per_frame a running average of what frames cost. One student alone keeps 10
+    frames a second; 30 get about one a second each, and the rest of the time trains.
+    """
+
+    def __init__(self, share: float = 0.35, lo: float = 0.1, hi: float = 2.0) -> None:
+        self.share, self.lo, self.hi = share, lo, hi
+        self._lock = threading.Lock()
+        self.seconds_per_frame = 0.03
+
+    def record(self, seconds: float) -> None:
+        """One frame's server time (snapshot + draw)."""
+        with self._lock:
+            self.seconds_per_frame = 0.9 * self.seconds_per_frame + 0.1 * max(0.0, seconds)
+
+    def interval(self, sessions: int | None = None) -> float:
+        n = max(1, slots_in_use() if sessions is None else sessions)
+        return min(self.hi, max(self.lo, n * self.seconds_per_frame / self.share))
+
+
+PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.35")))

@@ -25,12 +25,13 @@ import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.device import describe_device
-from core.gates import frame_gate, set_training_cap, slots_in_use
+from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui.page import Page
 
-TICK_SECONDS = 0.1           # the browser asks for a frame this often; a frame takes ~30–60 ms
+TICK_SECONDS = 0.1           # one student alone: a frame this often (core.gates.FramePacer
+                             # stretches it when many train at once, so training keeps its share)
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
@@ -94,6 +95,8 @@ def _on_run_change(page: Page) -> None:
         runner.hold(False)
         runner.reset_rate()
     ss[page.key("first_tick")] = True
+    if page.key("settings_open") in ss:      # fold the settings: the live chart comes into view
+        ss[page.key("settings_open")] = False
 
 
 def _on_step(page: Page, fn: Callable[[Any], Any] | None) -> None:
@@ -206,8 +209,10 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
 
     running = is_running(page)
     runner.hold(not running)
+    interval = PACER.interval() if running else None
+    ss[page.key("tick")] = interval
 
-    @st.fragment(run_every=TICK_SECONDS if running else None)
+    @st.fragment(run_every=interval)
     def live() -> None:
         _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
 
@@ -231,17 +236,35 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     urgent = not (ctx is not None and ctx.fragment_ids_this_run)
     try:
         with frame_gate(urgent=urgent):
+            t_gate = time.perf_counter()          # the frame's own cost, not its wait in the queue
             snap = runner.latest_snapshot(**snapshot_kwargs)   # stops the background continuation
             _draw(page, runner, render, snap, running, step_unit)
+            PACER.record(time.perf_counter() - t_gate)
     finally:
         # Train on between frames, not while drawing: two Python threads busy at once make every
         # tiny torch call wait for the GIL. ``finally``: a frame interrupted by the next rerun
-        # request (at any st.* call) must still leave training running.
+        # request (at any st.* call) must still leave training running, until a little after the
+        # next frame is due.
         if running and not runner.error:
-            runner.start_background(BACKGROUND_SECONDS)
+            runner.start_background(max(BACKGROUND_SECONDS, 2 * (ss.get(page.key("tick")) or TICK_SECONDS)))
+    _repace(page, running)
     if TRACE_TICKS:  # one line per frame, read by benchmarks/bench_live_loop.py
         print(f"TICK lesson={page.lesson} t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
               f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)
+
+
+def _repace(page: Page, running: bool) -> None:
+    """Redeclare the fragment (a full run) when the server's load has changed the frame interval
+    by more than half, at most every 3 s: ``run_every`` is fixed when the fragment is declared."""
+    ss = st.session_state
+    declared = ss.get(page.key("tick"))
+    if not running or not declared:
+        return
+    now = time.perf_counter()
+    wanted = PACER.interval()
+    if abs(wanted - declared) > 0.5 * min(wanted, declared) and now - ss.get(page.key("repaced"), 0.0) > 3.0:
+        ss[page.key("repaced")] = now
+        st.rerun()
 
 
 def _rate(page: Page, runner: LiveRunner) -> float:

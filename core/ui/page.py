@@ -116,12 +116,13 @@ def page_setup(lesson: str, title: str | None = None, icon: str | None = None, i
 
 
 def settings_box(page: Page, label: str = "Settings") -> Any:
-    """Where a page puts its controls: a bordered box, or in presentation mode a folded
-    expander, so at 1280×720 the live charts are on screen. Widgets render either way, so the
-    URL keeps every setting."""
-    if page.presenting:
-        return st.expander(f"⚙️ {label}", expanded=False)
-    return st.container(border=True)
+    """Where a page puts its controls: an expander, open on a laptop and folded in presentation
+    mode; it folds itself when Train is pressed (core.ui.loop), so the live chart comes into view
+    on a 1440×900 screen too. Widgets render either way, so the URL keeps every setting."""
+    key = page.key("settings_open")
+    if key not in st.session_state:
+        st.session_state[key] = not page.presenting
+    return st.expander(f"⚙️ {label}", key=key, on_change="rerun")
 
 
 def chart(page: Page, spec: dict, key: str, **kw: Any) -> Any:

@@ -12,14 +12,17 @@ import pathlib
 import numpy as np
 import pytest
 import torch
-from apptest_util import PAGES, run_page
+from apptest_util import PAGES, is_training, press_pause, press_train, run_page
 from streamlit.testing.v1 import AppTest
 
-from core import forecast as fc
-from core import gan1d, gan2d, lstm_viz, ui, upsampling
-from core.checkpoints import load_checkpoint, pretrained_path
+import importlib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from core import registry
+from core.ui import page as ui_page
+from core.checkpoints import load_checkpoint, pretrained_path
+from core.lessons import gan1d
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def open_page(short: str) -> AppTest:
@@ -90,18 +93,13 @@ def storages(ts) -> set[int]:
 
 # --------------------------------------------------------------------------- core level
 
-CORE_CASES = [
-    ("gan1d_x2", "gan1d", gan1d.Gan1DTrainer),
-    ("forecast_airline_lstm", "forecast", fc.ForecastTrainer),
-    ("lstm_lstm", "lstm", lstm_viz.LstmTrainer),
-    ("lstm_gru", "lstm", lstm_viz.LstmTrainer),
-    ("gan2d_vanilla", "gan2d", gan2d.Gan2DTrainer),
-    ("upsampling_decoders", "upsampling", upsampling.UpsamplingTrainer),
-]
+# every shipped checkpoint of every lesson in the table (at most two per lesson)
+CORE_CASES = [(stem, l.key) for l in registry.built() for stem in l.checkpoints[:2]]
 
 
-@pytest.mark.parametrize("name,lesson,cls", CORE_CASES, ids=[c[0] for c in CORE_CASES])
-def test_trainers_copy_pretrained_weights_and_never_write_the_checkpoint(name, lesson, cls):
+@pytest.mark.parametrize("name,lesson", CORE_CASES, ids=[c[0] for c in CORE_CASES])
+def test_trainers_copy_pretrained_weights_and_never_write_the_checkpoint(name, lesson):
+    cls = importlib.import_module(registry.lesson(lesson).package).Trainer
     ckpt = load_checkpoint(pretrained_path(name), lesson)
     before = snapshot(ckpt)
     a = cls.from_checkpoint(ckpt, torch.device("cpu"))
@@ -161,13 +159,13 @@ def test_training_and_settings_stay_in_their_session(short):
 
 def test_live_training_in_one_session_leaves_the_other_paused():
     a, b = open_page("gan1d"), open_page("gan1d")
-    a.button(key="gan1d_train").click().run()            # A trains (first tick + background)
-    assert a.session_state["gan1d_running"] is True and steps(a) > 0
+    press_train(a, "gan1d")                              # A trains (first tick + background)
+    assert is_training(a, "gan1d") and steps(a) > 0
     b.run()
-    assert b.session_state["gan1d_running"] is False and steps(b) == 0
+    assert not is_training(b, "gan1d") and steps(b) == 0
     assert not runner(b, "gan1d").training_in_background
-    a.button(key="gan1d_train").click().run()            # pause A
-    assert a.session_state["gan1d_running"] is False
+    press_pause(a, "gan1d")
+    assert not is_training(a, "gan1d") and not runner(a, "gan1d").training_in_background
 
 
 def test_formula_in_one_session_is_not_the_others():
@@ -181,25 +179,25 @@ def test_formula_in_one_session_is_not_the_others():
 
 
 def test_upload_in_one_session_is_not_the_others():
-    a, b = open_page("fc"), open_page("fc")
-    a.selectbox(key="fc_source").set_value("upload").run()
+    a, b = open_page("forecast"), open_page("forecast")
+    a.selectbox(key="forecast_source").set_value("upload").run()
     rows = "\n".join(f"{i},{10 + np.sin(i / 3):.4f}" for i in range(60))
-    a.file_uploader(key="fc_upload").set_value(("mine.csv", ("t,v\n" + rows + "\n").encode(), "text/csv")).run()
-    a.slider(key="fc_look_back").set_value(3).run()
+    a.file_uploader(key="forecast_upload").set_value(("mine.csv", ("t,v\n" + rows + "\n").encode(), "text/csv")).run()
+    a.slider(key="forecast_look_back").set_value(3).run()
     assert not a.exception and not a.error, [e.value for e in a.error]
-    ta = runner(a, "fc").trainer
+    ta = runner(a, "forecast").trainer
     assert ta.config.source == "upload" and len(ta.series.values) == 60
-    a.button(key="fc_step_0").click().run()
-    a.button(key="fc_add_run").click().run()
-    assert len(a.session_state["fc_leaderboard"]) == 1
+    a.button(key="forecast_step_0").click().run()
+    a.button(key="forecast_add_run").click().run()
+    assert len(a.session_state["forecast_leaderboard"]) == 1
 
     b.run()
     assert not b.exception and not b.error
-    tb = runner(b, "fc").trainer
-    assert tb.config.source == "airline" and tb.series.name == fc.series_for(fc.ForecastConfig()).name
+    tb = runner(b, "forecast").trainer
+    assert tb.config.source == "airline" and tb.series.name == fc.series_for(fc.ForecastConfig()).name  # noqa: F821
     assert len(tb.series.values) == 144                  # the airline data, 1949–1960
-    assert "fc_upload_cache" not in b.session_state
-    assert not (b.session_state["fc_leaderboard"] if "fc_leaderboard" in b.session_state else [])
+    assert "forecast_upload_cache" not in b.session_state
+    assert not (b.session_state["forecast_leaderboard"] if "forecast_leaderboard" in b.session_state else [])
     assert not b.get("file_uploader"), "session B shows an upload box it never asked for"
 
 
@@ -219,20 +217,20 @@ def test_pretrained_cache_is_read_only(short, monkeypatch):
 
     # Record what the shared cache itself holds (ui.checkpoint may hand out copies of it).
     served: list[tuple[str, str, dict]] = []
-    real = ui._cached_checkpoint
+    real = ui_page._cached_checkpoint
 
     def recording(path: str, lesson: str, *rest):
         ck = real(path, lesson, *rest)
         served.append((path, lesson, ck))
         return ck
 
-    monkeypatch.setattr(ui, "_cached_checkpoint", recording)
+    monkeypatch.setattr(ui_page, "_cached_checkpoint", recording)
     a = open_page(short)
     a.button(key=f"{short}_pretrained").click().run()
     assert served, "the page did not load through the cache of ui.checkpoint"
     assert steps(a) == pristine_steps
-    if short == "fc":                        # the shipped forecast run has finished: let it go on
-        a.select_slider(key="fc_epochs").set_value(300).run()
+    if short == "forecast":                  # the shipped forecast run has finished: let it go on
+        a.select_slider(key="forecast_epochs").set_value(300).run()
     for _ in range(3):
         a.button(key=f"{short}_step_0").click().run()
     runner(a, short).step(20)

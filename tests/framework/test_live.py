@@ -257,3 +257,14 @@ def test_with_live_fields_takes_only_the_live_ones():
     cur, req = Gan1DConfig(seed=0), Gan1DConfig(seed=7, lr_d=0.01)
     new = with_live_fields(cur, req)
     assert new.lr_d == 0.01 and new.seed == 0      # lr_d is live, the seed is structural
+
+
+def test_frame_pacer_gives_training_its_share():
+    from core.gates import FramePacer
+    p = FramePacer(share=0.35, lo=0.1, hi=2.0)
+    for _ in range(100):
+        p.record(0.02)
+    assert p.interval(1) == 0.1                       # alone: ten frames a second
+    # 30 students: frames take 30 × 0.02 / interval ≤ 35 % of the server's time
+    assert abs(p.interval(30) - 30 * 0.02 / 0.35) < 1e-3 and 30 * 0.02 / p.interval(30) <= 0.35 + 1e-3
+    assert p.interval(1000) == 2.0                    # never slower than a frame every 2 s
