@@ -19,6 +19,7 @@ import pyarrow as pa
 from core.images import colormap, png_data_uri
 
 MAX_POINTS = 600            # per series on a line chart
+LOG_TICKS = [m * 10.0 ** k for k in range(-12, 13) for m in (1, 2, 5)]   # log axes: 1-2-5 ticks only
 FONT = 14
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -117,7 +118,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     color_range = [(colors or {}).get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
     y_scale: dict = {"type": "log"} if log_y else {"zero": False}
     # log axes: ticks at powers of ten only, one number format ("1e-3", "0.01", "10")
-    y_axis: dict = {"format": "~g", "tickCount": 6} if log_y else {"format": "~g"}
+    y_axis: dict = {"format": "~g", "values": LOG_TICKS} if log_y else {"format": "~g"}
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
     layers: list[dict] = [{

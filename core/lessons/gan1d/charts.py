@@ -50,12 +50,12 @@ def losses(h: dict[str, np.ndarray]) -> dict:
 
 def d_outputs(h: dict[str, np.ndarray]) -> dict:
     return charts.line_chart(h["step"], {"D(real)": h["d_real"], "D(fake)": h["d_fake"]},
-                             title="Mean D output (→ ½ at equilibrium)", y_title="D",
+                             title="Mean D output (→ ½)", y_title="D",
                              rules=[(0.5, "equilibrium ½")], height=200)
 
 
 def quality(m: dict[str, np.ndarray]) -> dict:
-    return charts.line_chart(m["step"], {"mean |y − f(x)|": m["mean_abs_err"], "distance to real": m["sliced_w1"]},
+    return charts.line_chart(m["step"], {"|y − f(x)|": m["mean_abs_err"], "sliced W1": m["sliced_w1"]},
                              title="Quality (lower is better)", y_title="", log_y=True, height=200)
 
 
