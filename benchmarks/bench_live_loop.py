@@ -86,7 +86,9 @@ def task_ms(cdp) -> float:
 
 
 def measure(page, cdp, url: str, key: str, next_title: str, seconds: float) -> dict:
-    page.goto(f"{url}/{key}")
+    from urllib.parse import urlencode
+    from core import registry
+    page.goto(f"{url}/{key}?{urlencode(registry.lesson(key).live_query)}")
     run = page.locator(f".st-key-{key}_run")
     run.wait_for(timeout=60000)
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=60000)

@@ -3,9 +3,10 @@
     python benchmarks/bench_upsampling.py [--seconds 4]
 
 One step = every chosen decoder takes one Adam step on the same batch. Measures the default page
-run (all four decoders, 16×16, batch 32), each decoder alone, and 32×32; plus the time to compute
-the viewer for the largest input the page allows. Prints one JSON object. One torch thread, CPU,
-as the server runs it.
+run (all four decoders, 16×16, batch 32), each decoder alone, and 32×32; the longest single step
+the widgets allow (32×32, 32 channels, batch 32, all four decoders, plus a checkerboard
+measurement: Pause waits for it); plus the time to compute the viewer for the largest input the
+page allows. Prints one JSON object. One torch thread, CPU, as the server runs it.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.upsampling import (VARIANTS, TConvSettings, UpsamplingConfig, UpsamplingTrainer,  # noqa: E402
-                             contribution, transposed_conv)
+from core.lessons.upsampling import (VARIANTS, TConvSettings, UpsamplingConfig, UpsamplingTrainer,  # noqa: E402
+                                     contribution, transposed_conv)
+from core.lessons.upsampling.config import BATCH_SIZES, CHANNELS  # noqa: E402
 
 
 def rate(cfg: UpsamplingConfig, seconds: float) -> float:
@@ -35,6 +37,25 @@ def rate(cfg: UpsamplingConfig, seconds: float) -> float:
     return round(n / (time.perf_counter() - t0), 1)
 
 
+def longest_step_ms(repeats: int = 20) -> dict:
+    """Median and worst wall time of one step at the largest settings, and of one checkerboard
+    measurement (it runs inside a step every ``eval_every`` steps)."""
+    cfg = UpsamplingConfig(resolution=32, channels=max(CHANNELS), batch_size=max(BATCH_SIZES), eval_every=10_000)
+    t = UpsamplingTrainer(cfg, torch.device("cpu"))
+    t.step(2)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        t.step(1)
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    t._record_metrics()
+    measure = time.perf_counter() - t0
+    return {"max_settings_step_ms_median": round(1000 * float(np.median(times)), 1),
+            "max_settings_step_ms_worst": round(1000 * max(times), 1),
+            "max_settings_checker_ms": round(1000 * measure, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=4.0)
@@ -43,6 +64,7 @@ def main() -> None:
     out: dict = {"device": "cpu", "threads": 1, "torch": torch.__version__}
     out["steps_per_s_all4_16px"] = rate(UpsamplingConfig(), a.seconds)
     out["steps_per_s_all4_32px"] = rate(UpsamplingConfig(resolution=32), a.seconds)
+    out.update(longest_step_ms())
     for v in VARIANTS:
         out[f"steps_per_s_{v}_16px"] = rate(UpsamplingConfig(variants=(v,)), a.seconds / 2)
     # the viewer: an 8×8 input, k=5, s=4, dilation 3 (the largest output the page can ask for)

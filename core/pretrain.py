@@ -18,16 +18,11 @@ import time
 
 import torch
 
+from core import registry
 from core.checkpoints import pretrained_path, save_checkpoint
 
-# lesson name -> module that defines ``pretrain(seed)``
-LESSONS: dict[str, str] = {
-    "gan1d": "core.lessons.gan1d",
-    "forecast": "core.lessons.forecast.legacy",
-    "lstm": "core.lessons.lstm.legacy",
-    "gan2d": "core.lessons.gan2d.legacy",
-    "upsampling": "core.lessons.upsampling.legacy",
-}
+# lesson key -> package that defines ``pretrain(seed)`` (from the one lesson table)
+LESSONS: dict[str, str] = {l.key: l.package for l in registry.LESSONS}
 
 
 def run(lesson: str, seed: int) -> dict:

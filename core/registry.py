@@ -34,6 +34,8 @@ class Lesson:
     old_path: str | None = None
     old_prefix: str | None = None
     aliases: tuple[str, ...] = field(default=())   # further old parameter prefixes, if any
+    # URL parameters that open the page on its live (training) view, for pages with several views
+    live_query: dict[str, str] = field(default_factory=dict)
 
     @property
     def page(self) -> str:
@@ -74,7 +76,8 @@ LESSONS: tuple[Lesson, ...] = (
            "seed 001, seed 000", ("lstm_lstm", "lstm_gru", "lstm_rnn"), (301.8, 264.3), "Inside_LSTM", None),
     Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
            "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",
-           "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up"),
+           "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up",
+           live_query={"upsampling_view": "decoders"}),
 )
 
 BY_KEY: dict[str, Lesson] = {lesson.key: lesson for lesson in LESSONS}

@@ -125,13 +125,14 @@ def settings_box(page: Page, label: str = "Settings") -> Any:
     return st.expander(f"⚙️ {label}", key=key, on_change="rerun")
 
 
-def chart(page: Page, spec: dict, key: str, **kw: Any) -> Any:
+def chart(page: Page, spec: dict, key: str, width: Any = "stretch", **kw: Any) -> Any:
     """A Vega-Lite chart keyed ``{lesson}_{key}``, its text scaled with the page's in
     presentation mode. Keep ``spec`` identical between frames apart from its datasets, so the
-    browser swaps data instead of rebuilding the view (core.charts)."""
+    browser swaps data instead of rebuilding the view (core.charts). ``width="content"`` keeps
+    a chart at its spec's own width (number grids)."""
     if page.presenting:
         spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
-    return st.vega_lite_chart(spec, width="stretch", key=page.key(key), **kw)
+    return st.vega_lite_chart(spec, width=width, key=page.key(key), **kw)
 
 
 # --------------------------------------------------------------------------- read-only caches

@@ -7,6 +7,8 @@ import time
 import pytest
 
 from conftest import ARTIFACTS, click_train, pause_and_check_stopped, wait_connected, wait_counter_moves
+from urllib.parse import urlencode
+
 from core import registry
 
 pytestmark = pytest.mark.browser
@@ -29,7 +31,8 @@ def test_presentation_fits_1280x720(chromium, app_url, lesson):
     page = context.new_page()
     page.set_default_timeout(60000)
     try:
-        open_and_train(page, f"{app_url}/{lesson}?present=true", lesson)
+        query = urlencode({**registry.lesson(lesson).live_query, "present": "true"})
+        open_and_train(page, f"{app_url}/{lesson}?{query}", lesson)
         header = page.get_by_test_id("stHeader").bounding_box()
         title = page.locator("h1").first.bounding_box()
         assert title["y"] >= header["y"] + header["height"] - 1, "the title sits under the header"
@@ -54,7 +57,7 @@ def test_laptop_shows_the_live_chart_after_train(chromium, app_url, lesson):
     page = context.new_page()
     page.set_default_timeout(60000)
     try:
-        open_and_train(page, f"{app_url}/{lesson}", lesson)
+        open_and_train(page, f"{app_url}/{lesson}?{urlencode(registry.lesson(lesson).live_query)}", lesson)
         box = page.locator(MAIN).first.bounding_box()
         assert box and box["y"] + min(box["height"], 200) <= 900, \
             f"{lesson}: the live chart starts at {box['y']:.0f} px on a 900 px screen"

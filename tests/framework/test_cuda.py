@@ -18,18 +18,21 @@ CPU = torch.device("cpu")
 
 
 def _lessons():
-    from core.forecast import ForecastConfig, ForecastTrainer
-    from core.gan1d import Gan1DConfig, Gan1DTrainer
-    from core.gan2d import Gan2DConfig, Gan2DTrainer
-    from core.lstm_viz import LstmConfig, LstmTrainer
-    from core.upsampling import UpsamplingConfig, UpsamplingTrainer
-    return {
-        "gan1d": (Gan1DTrainer, Gan1DConfig(seed=0)),
-        "gan2d": (Gan2DTrainer, Gan2DConfig(seed=0)),
-        "forecast": (ForecastTrainer, ForecastConfig(seed=0)),
-        "lstm": (LstmTrainer, LstmConfig(seed=0)),
-        "upsampling": (UpsamplingTrainer, UpsamplingConfig(seed=0)),
-    }
+    """lesson key -> (Trainer class, its default config with seed 0), from the lesson table; runs
+    that stop by themselves (a number of epochs) get their largest allowed length."""
+    import dataclasses
+    import importlib
+
+    from core import registry, settings
+    out = {}
+    for lesson in registry.built():
+        cls = importlib.import_module(lesson.package).Trainer
+        cfg = cls.Config(seed=0)
+        decl = settings.declarations(cls.Config).get("epochs")
+        if decl is not None:
+            cfg = dataclasses.replace(cfg, epochs=max(decl.options or decl.bounds))
+        out[lesson.key] = (cls, cfg)
+    return out
 
 
 def _arrays(obj, path="snap"):

@@ -26,7 +26,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def open_page(short: str) -> AppTest:
-    return run_page(PAGES[short])
+    """The lesson's page, on its live view (pages with several views say which in the table)."""
+    return run_page(PAGES[short], **registry.lesson(short).live_query)
 
 
 def steps(at: AppTest) -> int:

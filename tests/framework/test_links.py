@@ -10,7 +10,8 @@ RENAMED = [l for l in registry.built() if l.old_prefix]
 
 @pytest.mark.parametrize("lesson", RENAMED, ids=lambda l: l.key)
 def test_old_prefix_in_a_link_sets_the_setting(lesson):
-    at = run_page(lesson.page, **{f"{lesson.old_prefix}_seed": "7"})
+    old_live = {f"{lesson.old_prefix}{k[len(lesson.key):]}": v for k, v in lesson.live_query.items()}
+    at = run_page(lesson.page, **old_live, **{f"{lesson.old_prefix}_seed": "7"})
     assert not at.error, [e.value for e in at.error]
     assert at.session_state[f"{lesson.key}_runner"].trainer.config.seed == 7
     assert at.query_params.get(f"{lesson.key}_seed") in ("7", ["7"])

@@ -7,11 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from core import checkpoints
-from core.upsampling import (DILATION_RANGE, KERNEL_RANGE, LECTURE_INPUT, OUTPUT_PADDING_RANGE,
-                             PADDING_RANGE, STRIDE_RANGE, TConvSettings, UpsamplingConfig,
-                             UpsamplingError, UpsamplingTrainer, checkerboard_score, contribution,
-                             interior, output_size, overlap_1d, overlap_is_even, transposed_conv,
-                             upsample_bilinear, upsample_nearest)
+from core.lessons.upsampling import (LECTURE_INPUT, TConvSettings, UpsamplingConfig, UpsamplingError,
+                                     UpsamplingTrainer, checkerboard_score, contribution, interior, output_size,
+                                     overlap_1d, overlap_is_even, transposed_conv, upsample_bilinear,
+                                     upsample_nearest)
+from core.lessons.upsampling.ops import (DILATION_RANGE, KERNEL_RANGE, OUTPUT_PADDING_RANGE, PADDING_RANGE,
+                                         STRIDE_RANGE)
 
 TOL = 1e-6
 
@@ -215,7 +216,7 @@ def test_checkerboards_at_initialisation():
 def test_bad_configs_and_live_settings():
     with pytest.raises(ValueError, match="at least one decoder"):
         UpsamplingTrainer(UpsamplingConfig(variants=()), torch.device("cpu"))
-    with pytest.raises(ValueError, match="16 or 32"):
+    with pytest.raises(ValueError, match="Image size"):
         UpsamplingTrainer(UpsamplingConfig(resolution=20), torch.device("cpu"))
     t = UpsamplingTrainer(UpsamplingConfig(variants=("bilinear",), **SMALL), torch.device("cpu"))
     t.apply_live(UpsamplingConfig(variants=("bilinear",), **{**SMALL, "batch_size": 8}, lr=1e-4))
