@@ -1,12 +1,14 @@
-"""Headless training of the forecasting lesson: seconds to test RMSE ≤ 50 and epochs/s per model.
+"""Headless training of the forecasting lesson: seconds to test RMSE ≤ 50 and epochs/s per model,
+and how long one live step takes at the largest settings the page allows (Pause waits for one).
 
-    python benchmarks/bench_forecast.py [--seeds 0 1 2] [--target 50]
+    python benchmarks/bench_forecast.py [--seeds 0 1 2] [--target 50] [--only-steps]
 
 The default airline run (LSTM, look-back 12, window as features, Adam lr 0.01, batch 8) and the
 same settings with each other model; then the lecture's Keras reference setting (LSTM(4),
 look-back 1, batch 1, Adam lr 0.001, 100 epochs) and a stateful LSTM. Training time counts
-everything ``step`` does (the per-epoch train/test evaluation included). Prints one JSON object.
-One torch thread, CPU, as the server runs it.
+everything ``step`` does (the per-epoch train/test evaluation included). The live-step part times
+``step(1)`` of the page's sliced trainer (``live_trainer``) at the widgets' maxima. Prints one JSON
+object. One torch thread, CPU, as the server runs it.
 """
 from __future__ import annotations
 
@@ -24,14 +26,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.forecast import ForecastConfig, ForecastTrainer  # noqa: E402
+from core.lessons.forecast import ForecastConfig, ForecastTrainer, live_trainer  # noqa: E402
 
 
 def run(cfg: ForecastConfig, target: float) -> dict:
     t = ForecastTrainer(cfg, torch.device("cpu"))
     hit_s = hit_ep = None
     while not t.finished:
-        t.step(1)
+        t.train_epochs(1)
         if hit_s is None and t.history.last("test_rmse") <= target:
             hit_s, hit_ep = t.train_seconds, t.step_count
     h = t.history.arrays()
@@ -55,24 +57,61 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
+# The widgets' maxima: L 24 as time steps, 3 × 64 units, dropout 0.5, batch 1, the longest generated
+# series with 90 % for training (1,776 training pairs: an epoch takes seconds), and a 5,000-value
+# upload (the upload limit) where the stateful evaluation runs pair by pair.
+MAX_SETTINGS = dict(source="sine", length=2000, noise=0.5, train_frac=0.9, look_back=24, framing="timesteps",
+                    hidden=64, layers=3, dropout=0.5, batch_size=1, epochs=2000, horizon=120)
+UPLOAD = tuple(float(v) for v in np.sin(np.arange(5000) / 7.0))
+STEP_CASES = {
+    "lstm_batch1": {}, "lstm_batch128": {"batch_size": 128}, "lstm_stateful": {"stateful": True},
+    "gru_stateful_features": {"model": "gru", "stateful": True, "framing": "features"},
+    "upload5000_lstm_stateful": {"source": "upload", "custom_values": UPLOAD, "stateful": True},
+    "upload5000_lstm_batch1": {"source": "upload", "custom_values": UPLOAD},
+}
+
+
+def live_steps(seconds: float = 3.0) -> dict:
+    """Seconds per ``step(1)`` of the live (sliced) trainer at the largest settings, and per frame."""
+    out = {}
+    for name, kw in STEP_CASES.items():
+        t = live_trainer(ForecastConfig(**{**MAX_SETTINGS, **kw}), torch.device("cpu"))
+        times, t0 = [], time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            s = time.perf_counter()
+            t.step(1)
+            times.append(time.perf_counter() - s)
+        s = time.perf_counter()
+        t.snapshot()
+        out[name] = {"max_step_s": round(max(times), 3), "p95_step_s": round(float(np.percentile(times, 95)), 3),
+                     "median_step_s": round(float(np.median(times)), 3), "epochs_done": t.step_count,
+                     "snapshot_s": round(time.perf_counter() - s, 3)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--target", type=float, default=50.0)
+    ap.add_argument("--only-steps", action="store_true", help="only the live-step timing at the maxima")
     a = ap.parse_args()
     torch.set_num_threads(1)
+    machine = f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, 1 thread"
+    if a.only_steps:
+        print(json.dumps({"machine": machine, "live_step_at_max_settings": live_steps()}, indent=1))
+        return
     base = ForecastConfig()
     cases = {f"default_{m}": dataclasses.replace(base, model=m) for m in ("lstm", "mlp", "rnn", "gru")}
     cases["default_lstm_timesteps"] = dataclasses.replace(base, framing="timesteps")
     cases["keras_reference_lstm4_lb1_batch1"] = dataclasses.replace(
         base, look_back=1, hidden=4, batch_size=1, lr=0.001, epochs=100)
     cases["stateful_lstm_lb1"] = dataclasses.replace(base, look_back=1, hidden=4, stateful=True, lr=0.001, epochs=100)
-    out = {"machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, 1 thread",
-           "target_test_rmse": a.target, "unit": "thousand passengers", "seeds": a.seeds, "cases": {}}
+    out = {"machine": machine, "target_test_rmse": a.target, "unit": "thousand passengers", "seeds": a.seeds, "cases": {}}
     t0 = time.perf_counter()
     for name, cfg in cases.items():
         seeds = a.seeds if not name.startswith(("keras", "stateful")) else a.seeds[:1]
         out["cases"][name] = summarise([run(dataclasses.replace(cfg, seed=s), a.target) for s in seeds])
+    out["live_step_at_max_settings"] = live_steps()
     out["wall_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(out, indent=1))
 

@@ -121,8 +121,12 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     y_axis: dict = {"format": "~g", "values": LOG_TICKS} if log_y else {"format": "~g"}
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
+    # with one or two points a line has nothing to draw: show them as dots (blown up at step 1)
+    mark: dict = {"type": "line", "strokeWidth": 2, "clip": True}
+    if len(keep) <= 2:
+        mark["point"] = {"filled": True, "size": 40}
     layers: list[dict] = [{
-        "mark": {"type": "line", "strokeWidth": 2, "clip": True},
+        "mark": mark,
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": x_title},
             "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},

@@ -170,7 +170,8 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     whether training is on, so costly detail views can wait for Pause);
     pretrained(device) returns a trainer loaded from a shipped checkpoint;
     to_widgets(config) gives the widget values for a loaded config (``Form.to_widgets``);
-    step_buttons maps a button label to fn(trainer) (None = ``step(1)``).
+    step_buttons maps a button label to fn(trainer) (None = ``step(1)``), or to (fn, help text).
+    A trainer whose ``finished`` turns True (a run of set length) is paused at its end.
     Returns the session's runner (None when the settings are invalid and no run exists).
     """
     ss = st.session_state
@@ -193,8 +194,9 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
                              on_change=_on_run_change, args=(page,), label_visibility="collapsed",
                              help="Start or pause live training.")
     for i, (label, fn) in enumerate(steps.items()):
+        fn, about = fn if isinstance(fn, tuple) else (fn, f"Pause and train one {step_unit}." if fn is None else None)
         cols[1 + i].button(label, key=page.key(f"step_{i}"), on_click=_on_step, args=(page, fn),
-                           width="stretch", help=f"Pause and train one {step_unit}." if fn is None else None)
+                           width="stretch", help=about)
     cols[1 + len(steps)].button("↺ Reset", key=page.key("reset_btn"), on_click=_on_reset, args=(page,),
                                 width="stretch", help="New weights from the seed; step 0.")
     if pretrained:
@@ -310,3 +312,6 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         render(snap, runner)
     except Exception as e:  # a drawing problem must not take the page down
         st.warning(f"Could not draw the charts: {type(e).__name__}: {e}")
+    if running and getattr(runner.trainer, "finished", False) is True:
+        ss[page.key("pause_now")] = True   # a run with a set length (epochs) reached its end
+        st.rerun()
