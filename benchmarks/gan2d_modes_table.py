@@ -22,17 +22,21 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.gan2d import METHODS, PRETRAIN_STEPS, Gan2DConfig, Gan2DTrainer  # noqa: E402
+from core.lessons.gan2d import METHODS, PRETRAIN_STEPS, Gan2DConfig, Gan2DTrainer  # noqa: E402
+from core.lessons.gan2d.config import EVAL_EVERY  # noqa: E402
 
 OUT = ROOT / "core" / "data" / "gan2d_table.json"
 
 
 def measure(method: str, steps: int, n_seeds: int, base: Gan2DConfig) -> dict:
-    cfg = dataclasses.replace(base, methods=(method,), n_seeds=n_seeds, eval_every=steps)
+    # Measuring reads the fixed evaluation noise only, so how often it happens does not change the run.
+    cfg = dataclasses.replace(base, methods=(method,), n_seeds=n_seeds, eval_every=max(EVAL_EVERY))
     t = Gan2DTrainer(cfg, torch.device("cpu"))
     t0 = time.perf_counter()
     t.step(steps)
-    last = t.runs[method].last
+    if steps % cfg.eval_every:
+        t.runs[method].record(steps)
+    last = t.runs[method].rec.last
     cov, hq, kl = last["covered"], last["hq"], last["kl"]
     return {"method": method, "n_seeds": n_seeds, "covered": [int(c) for c in cov],
             "covered_mean": round(float(cov.mean()), 2), "covered_sd": round(float(cov.std()), 2),
@@ -56,7 +60,8 @@ def main() -> None:
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     cmd = "python benchmarks/gan2d_modes_table.py" + (f" --steps {a.steps}" if a.steps != PRETRAIN_STEPS else "")
     out = {"dataset": base.dataset, "std": base.std, "steps": a.steps, "seeds": list(range(base.seed, base.seed + a.seeds)),
-           "config": {k: v for k, v in dataclasses.asdict(base).items() if k not in ("methods", "n_seeds")},
+           "config": {k: v for k, v in dataclasses.asdict(base).items()
+                      if k not in ("methods", "n_seeds", "show_real", "show_seed")},
            "command": cmd, "rows": rows}
     if not a.no_write:
         OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -249,7 +249,8 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         # next frame is due.
         if running and not runner.error:
             runner.start_background(max(BACKGROUND_SECONDS, 2 * (ss.get(page.key("tick")) or TICK_SECONDS)))
-    _repace(page, running)
+    if not urgent:                      # only a timer tick: a click's run must not be rerun (lost click)
+        _repace(page, running)
     if TRACE_TICKS:  # one line per frame, read by benchmarks/bench_live_loop.py
         print(f"TICK lesson={page.lesson} t={time.perf_counter():.3f} steps={runner.trainer.step_count} "
               f"frame_ms={1000 * (time.perf_counter() - t0):.1f} rate={runner.steps_per_second:.0f}", flush=True)

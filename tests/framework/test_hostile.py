@@ -537,8 +537,9 @@ class Evil:
 
 
 def _lesson_of(fname: str) -> str:
-    return {"gan1d": "gan1d", "forecast": "forecast", "lstm": "lstm", "gan2d": "gan2d",
-            "upsampling": "upsampling"}[fname.split("_")[0]]
+    """The lesson a shipped file belongs to: its prefix (one name per lesson), or the name of a
+    shared checkpoint (``digits_classifier.pt`` -> "digits")."""
+    return fname.split("_")[0]
 
 
 def _make_variant(variant: str, directory: pathlib.Path, marker: pathlib.Path) -> None:

@@ -1,9 +1,9 @@
 """Vega-Lite specs (plain dicts) for the mode-collapse lesson. No Streamlit, no trainers.
 
-As in ``core.charts``: data goes in named ``datasets`` (DataFrames, shipped as Arrow) and nothing
-that changes from frame to frame is in the rest of the spec, so the browser only swaps data.
-Every builder bounds what it sends: a heatmap of GRID² cells, at most ``MAX_SHOW`` points per
-cloud, at most ``MAX_TRAIL`` points of trail.
+As in ``core.charts``: data goes in named ``datasets`` and nothing that changes from frame to frame
+is in the rest of the spec, so the browser only swaps data. Every builder bounds what it sends and
+what the browser must lay out each frame: D's field as one small picture, at most ``MAX_SHOW``
+generated points, ``MAX_REAL`` real ones and ``MAX_TRAIL`` points of trail per panel.
 """
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from core.charts import PALETTE, _base, frame, heatmap_frame, line_chart
+from core.charts import PALETTE, base, frame, line_chart
+from core.images import colormap, png_data_uri
 
-MAX_SHOW = 400
-MAX_TRAIL = 450
+MAX_SHOW = 400             # generated points per cloud
+MAX_REAL = 250             # the real clouds are tight blobs: fewer points show them as well
+MAX_TRAIL = 240            # the faint earlier clouds together
 FAKE_COLOR = "#ff7f0e"
 REAL_COLOR = "#555555"
+EARLIER_COLOR = "#ffcc80"
+COVERED_COLOR = "#111111"
+MISSING_COLOR = "#d62728"
 METHOD_COLORS = {"vanilla": "#d62728", "minimax": "#8c564b", "wgan-gp": "#1f77b4", "mbstd": "#9467bd",
                  "unrolled": "#2ca02c", "pacgan": "#17becf", "cgan": "#e377c2"}
+SETS = ("real", "earlier", "generated", "mode covered", "mode missing")
+SET_COLORS = (REAL_COLOR, EARLIER_COLOR, FAKE_COLOR, COVERED_COLOR, MISSING_COLOR)
 
 
 def _cloud(a: np.ndarray, n: int) -> np.ndarray:
@@ -37,108 +44,190 @@ def scaled_critic(z: np.ndarray) -> np.ndarray:
     return (z - mid) / half
 
 
+def panel_height(n_panels: int, presenting: bool) -> int:
+    """The scatter's plot height: what fits the first screen at 1280×720 in presentation mode
+    (under the title, the folded settings, Train and the counters), larger on a desk screen."""
+    if presenting:
+        return {1: 250, 2: 250, 3: 225, 4: 225}.get(n_panels, 225)
+    return {1: 420, 2: 380, 3: 320, 4: 280}.get(n_panels, 280)
+
+
+def legend_html() -> str:
+    """The scatter's key, once under the panels (each chart keeps its full height for the data)."""
+    dot = "<span style='color:{c};font-size:1.2em'>{s}</span> {t}"
+    items = [dot.format(c=REAL_COLOR, s="●", t="real"), dot.format(c=FAKE_COLOR, s="●", t="generated"),
+             dot.format(c="#f0a040", s="●", t="earlier (faint)"),
+             dot.format(c=COVERED_COLOR, s="✚", t="mode covered"),
+             dot.format(c=MISSING_COLOR, s="◯", t="mode missing"),
+             "background: D(x), <span style='color:#2166ac'>blue = looks real</span>, "
+             "<span style='color:#b2182b'>red = looks fake</span> (WGAN-GP: the critic, scaled)"]
+    return "<div style='font-size:0.9rem'>" + " &nbsp;·&nbsp; ".join(items) + "</div>"
+
+
+def _field_layers(gx: np.ndarray, gy: np.ndarray, z: np.ndarray, critic: bool, enc_x: dict, enc_y: dict,
+                  height: int) -> tuple[list[dict], dict[str, Any]]:
+    """D's field as one picture (a PNG of GRID² pixels) instead of GRID² rectangles: the browser
+    lays out one mark, not a thousand, each frame (with four panels the rectangles kept Chromium so
+    busy that a Pause click took seconds to leave the page). An invisible layer carries the colour
+    legend. z: [ny, nx] (rows = y) in [0, 1] (D) or [−1, 1] (critic, scaled)."""
+    dom, title_z = ((-1.0, 1.0), "critic") if critic else ((0.0, 1.0), "D(x)")
+    dx, dy = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2, (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2
+    # image rows run top-down: the highest y first
+    url = png_data_uri(colormap(np.flipud(np.asarray(z, dtype=np.float64)), *dom))
+    datasets = {"heat": frame(url=[url], x0=[gx[0] - dx], x1=[gx[-1] + dx], y0=[gy[0] - dy], y1=[gy[-1] + dy]),
+                "heat_key": frame(z=list(dom))}
+    layers = [
+        {"data": {"name": "heat"}, "mark": {"type": "image", "aspect": False, "opacity": 0.8},
+         "encoding": {"x": {**enc_x, "field": "x0"}, "x2": {"field": "x1"},
+                      "y": {**enc_y, "field": "y1"}, "y2": {"field": "y0"}, "url": {"field": "url", "type": "nominal"}}},
+        {"data": {"name": "heat_key"}, "mark": {"type": "point", "opacity": 0},
+         "encoding": {"x": {"value": 0}, "y": {"value": 0},
+                      "color": {"field": "z", "type": "quantitative", "title": title_z,
+                                "scale": {"scheme": "redblue", "domain": list(dom)},
+                                "legend": {"orient": "right", "gradientLength": max(60, height - 60),
+                                           "format": ".2~g"}}}},
+    ]
+    return layers, datasets
+
+
+def _point_layers(enc_x: dict, enc_y: dict) -> list[dict]:
+    """Clouds (real, earlier, generated) and the mode markers: a black cross on a covered mode, a
+    red ring around a missing one. One colour scale, its key drawn once above the panels."""
+    color = {"field": "set", "type": "nominal", "legend": None,
+             "scale": {"domain": list(SETS), "range": list(SET_COLORS)}}
+    return [
+        {"data": {"name": "points"},
+         "mark": {"type": "circle", "clip": True, "strokeWidth": 0},
+         "encoding": {"x": enc_x, "y": enc_y, "color": color,
+                      "size": {"condition": {"test": "datum.set == 'generated'", "value": 18}, "value": 10},
+                      "opacity": {"condition": {"test": "datum.set == 'earlier'", "value": 0.35}, "value": 0.8}}},
+        {"data": {"name": "modes"}, "transform": [{"filter": "datum.set == 'mode covered'"}],
+         "mark": {"type": "point", "shape": "cross", "filled": True, "size": 70, "clip": True},
+         "encoding": {"x": enc_x, "y": enc_y, "color": color}},
+        {"data": {"name": "modes"}, "transform": [{"filter": "datum.set == 'mode missing'"}],
+         "mark": {"type": "point", "shape": "circle", "filled": False, "size": 420, "strokeWidth": 3, "clip": True},
+         "encoding": {"x": enc_x, "y": enc_y, "color": color,
+                      "tooltip": [{"field": "mode", "title": "missing mode"}]}},
+    ]
+
+
 def samples_chart(*, gx: np.ndarray, gy: np.ndarray, field: np.ndarray | None, critic: bool,
-                  fake: np.ndarray, real: np.ndarray | None, ref: np.ndarray | None,
-                  trail: Sequence[np.ndarray] = (), title: str | None = None, height: int = 330) -> dict:
-    """Generated points over the real ones, on the discriminator's (critic's) field.
+                  fake: np.ndarray, real: np.ndarray | None, modes: np.ndarray | None = None,
+                  counts: np.ndarray | None = None, trail: Sequence[np.ndarray] = (),
+                  title: str | None = None, height: int = 330) -> dict:
+    """Generated points over the real ones, on the discriminator's (critic's) field, with every
+    mode marked covered or missing.
 
     gx: [nx], gy: [ny] grid centres; field: [ny, nx] D(x) ∈ [0, 1] or the critic's f(x)
-    (drawn scaled to [−1, 1]); fake: [n, 2]; real: [n, 2] or None (hidden); ref: [K, 2] mode
-    centres or None; trail: older sample clouds [n_i, 2], oldest first, drawn faint.
+    (drawn scaled to [−1, 1]), or None; fake: [n, 2]; real: [n, 2] or None (hidden); modes:
+    [K, 2] where each mode is marked, counts: [K] its high-quality samples (0 = missing);
+    trail: older sample clouds [n_i, 2], oldest first, drawn faint. The x range widens with the
+    chart's width (an expression of the width), so a ring stays round in any column.
     """
-    x_dom = [float(gx[0]), float(gx[-1])]
     y_dom = [float(gy[0]), float(gy[-1])]
-    enc_x = {"field": "x", "type": "quantitative", "scale": {"domain": x_dom, "nice": False}, "title": None}
-    enc_y = {"field": "y", "type": "quantitative", "scale": {"domain": y_dom, "nice": False}, "title": None}
-    layers: list[dict] = []
-    datasets: dict[str, Any] = {}
-    if field is not None:
-        z = scaled_critic(field) if critic else np.asarray(field, dtype=np.float64)
-        dom, title_z = ([-1.0, 1.0], "critic (scaled)") if critic else ([0.0, 1.0], "D(x)")
-        datasets["heat"] = heatmap_frame(gx, gy, z)
-        layers.append({
-            "data": {"name": "heat"},
-            "mark": {"type": "rect", "opacity": 0.8},
-            "encoding": {
-                "x": {"field": "x0", "type": "quantitative", "scale": enc_x["scale"], "title": None},
-                "x2": {"field": "x1"},
-                "y": {"field": "y0", "type": "quantitative", "scale": enc_y["scale"], "title": None},
-                "y2": {"field": "y1"},
-                "color": {"field": "z", "type": "quantitative", "title": title_z,
-                          "scale": {"scheme": "redblue", "domain": dom, "clamp": True},
-                          "legend": {"orient": "right", "gradientLength": 120, "format": ".2~g"}},
-            },
-        })
-    clouds: list[tuple[str, np.ndarray]] = []
-    if real is not None:
-        clouds.append(("real", _cloud(real, MAX_SHOW)))
+    half = (y_dom[1] - y_dom[0]) / 2
+    x_mid = (float(gx[0]) + float(gx[-1])) / 2
+    # x range = [mid − half·w/h, mid + half·w/h]: one unit is as long across as up
+    x_scale = {"domainMin": {"expr": f"{x_mid} - {half} * max(1, width / height)"},
+               "domainMax": {"expr": f"{x_mid} + {half} * max(1, width / height)"}, "nice": False, "zero": False}
+    # no axes: the coordinates teach nothing here, and on a projector the height goes to the data
+    enc_x = {"field": "x", "type": "quantitative", "scale": x_scale, "title": None, "axis": None}
+    enc_y = {"field": "y", "type": "quantitative", "scale": {"domain": y_dom, "nice": False}, "title": None,
+             "axis": None}
+    clouds: list[tuple[str, np.ndarray]] = [("real", _cloud(real, MAX_REAL))] if real is not None else []
     trail = list(trail)
     if trail:
         per = max(1, MAX_TRAIL // len(trail))
         clouds += [("earlier", _cloud(t, per)) for t in trail]
     clouds.append(("generated", _cloud(fake, MAX_SHOW)))
-    names = (["real"] if real is not None else []) + (["earlier"] if trail else []) + ["generated"]
-    colours = {"real": REAL_COLOR, "earlier": "#ffcc80", "generated": FAKE_COLOR}
-    datasets["points"] = frame(x=np.concatenate([c[:, 0] for _, c in clouds]),
-                               y=np.concatenate([c[:, 1] for _, c in clouds]),
-                               set=[n for n, c in clouds for _ in range(len(c))])
-    layers.append({
-        "data": {"name": "points"},
-        "mark": {"type": "circle", "clip": True, "strokeWidth": 0},
-        "encoding": {
-            "x": enc_x, "y": enc_y,
-            "color": {"field": "set", "type": "nominal", "title": None,
-                      "scale": {"domain": names, "range": [colours[n] for n in names]},
-                      "legend": {"orient": "bottom"}},
-            "size": {"condition": {"test": "datum.set == 'generated'", "value": 18}, "value": 10},
-            "opacity": {"condition": {"test": "datum.set == 'earlier'", "value": 0.35}, "value": 0.8},
-        },
-    })
-    if ref is not None:
-        r = _cloud(ref, 64)
-        datasets["modes"] = frame(x=r[:, 0], y=r[:, 1])
-        layers.append({
-            "data": {"name": "modes"},
-            "mark": {"type": "point", "shape": "cross", "size": 60, "color": "#000", "strokeWidth": 1.2, "clip": True},
-            "encoding": {"x": enc_x, "y": enc_y},
-        })
-    spec = _base(title, height)
+    datasets: dict[str, Any] = {
+        "points": frame(x=np.concatenate([c[:, 0] for _, c in clouds]), y=np.concatenate([c[:, 1] for _, c in clouds]),
+                        set=[n for n, c in clouds for _ in range(len(c))])}
+    mk = np.zeros((0, 2)) if modes is None else _cloud(modes, 64)
+    cnt = np.ones(len(mk)) if counts is None else np.asarray(counts, dtype=np.float64)[:len(mk)]
+    datasets["modes"] = frame(x=mk[:, 0], y=mk[:, 1], mode=np.arange(1, len(mk) + 1),
+                              set=["mode covered" if c > 0 else "mode missing" for c in cnt])
+    points = {"layer": _point_layers(enc_x, enc_y)}
+    layers: list[dict] = [points]
+    if field is not None:
+        z = scaled_critic(field) if critic else np.asarray(field, dtype=np.float64)
+        heat, more = _field_layers(gx, gy, z, critic, enc_x, enc_y, height)
+        datasets.update(more)
+        layers = heat + layers
+    spec = base(title, height)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec.update({"datasets": datasets, "layer": layers, "resolve": {"scale": {"color": "independent"}}})
     return spec
 
 
-def coverage_chart(counts: np.ndarray, *, title: str | None = None, height: int = 130) -> dict:
-    """High-quality samples per mode (counts: [K]); a mode with none is drawn as missing."""
+def coverage_chart(counts: np.ndarray, *, title: str | None = "High-quality samples per mode",
+                   height: int = 110) -> dict:
+    """High-quality samples per mode (counts: [K]); a mode with none gets a red marker on the
+    axis (a bar of height 0 would not show)."""
     counts = np.asarray(counts, dtype=np.float64)
     data = frame(mode=np.arange(1, len(counts) + 1), n=counts,
                  status=["covered" if c > 0 else "missing" for c in counts])
-    spec = _base(title, height)
-    spec.update({"datasets": {"bars": data}, "data": {"name": "bars"}, "mark": {"type": "bar"},
-                 "encoding": {"x": {"field": "mode", "type": "ordinal", "title": "mode"},
-                              "y": {"field": "n", "type": "quantitative", "title": "samples"},
-                              "color": {"field": "status", "type": "nominal", "title": None,
-                                        "scale": {"domain": ["covered", "missing"], "range": ["#2ca02c", "#d62728"]},
-                                        "legend": None},
-                              "tooltip": [{"field": "mode"}, {"field": "n", "title": "high-quality samples"}]}})
+    status = {"field": "status", "type": "nominal", "title": None,
+              "scale": {"domain": ["covered", "missing"], "range": ["#2ca02c", MISSING_COLOR]},
+              "legend": {"orient": "bottom"}}
+    x = {"field": "mode", "type": "ordinal", "title": "mode", "axis": {"labelOverlap": True, "labelAngle": 0}}
+    y = {"field": "n", "type": "quantitative", "title": "samples", "axis": {"format": "~g"},
+         "scale": {"domainMin": 0, "nice": True}}
+    spec = base(title, height)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}    # height = the bars' own height
+    spec.update({"datasets": {"bars": data}, "data": {"name": "bars"}, "layer": [
+        {"mark": {"type": "bar"},
+         "encoding": {"x": x, "y": y, "color": status,
+                      "tooltip": [{"field": "mode"}, {"field": "n", "title": "high-quality samples"}]}},
+        {"transform": [{"filter": "datum.status == 'missing'"}],
+         "mark": {"type": "point", "shape": "triangle-up", "filled": True, "size": 90, "yOffset": -6},
+         "encoding": {"x": x, "y": y, "color": status,
+                      "tooltip": [{"field": "mode", "title": "missing mode"}]}},
+    ]})
     return spec
 
 
-def metrics_chart(m: dict[str, np.ndarray], n_modes: int, *, height: int = 150) -> dict:
-    """Modes covered over training steps (m: History arrays with 'step', 'covered', 'covered_mean')."""
-    series = {"modes covered": m["covered"]}
-    if "covered_mean" in m and not np.array_equal(m["covered_mean"], m["covered"]):
-        series["mean over seeds"] = m["covered_mean"]
-    return line_chart(m["step"], series, title=None, y_title="modes covered", height=height,
-                      y_domain=(0, n_modes), rules=[(n_modes, "all modes")])
+def _by_method(panels: dict[str, dict], key: str, labels: dict[str, str]) -> tuple[np.ndarray, dict, dict]:
+    """One series per panel of metric ``key`` on the first panel's steps (panels are measured a
+    step or two apart: near enough on a chart of thousands of steps)."""
+    first = next(iter(panels.values()))["metrics"]
+    n = min(len(p["metrics"]["step"]) for p in panels.values())
+    series = {labels.get(m, m): p["metrics"][key][-n:] if n else p["metrics"][key][:0] for m, p in panels.items()}
+    colors = {labels.get(m, m): METHOD_COLORS.get(m, PALETTE[i % 8]) for i, m in enumerate(panels)}
+    return first["step"][-n:] if n else first["step"][:0], series, colors
 
 
-def quality_chart(m: dict[str, np.ndarray], *, height: int = 150) -> dict:
-    """High-quality share and KL(mode histogram ‖ uniform) over steps."""
-    return line_chart(m["step"], {"high-quality share": m["hq"], "KL to uniform": m["kl"]},
-                      y_title="", height=height)
+def _legend_rows(spec: dict, n_series: int) -> dict:
+    """Two legend entries a row when there are more than two lines (a third of the page is too
+    narrow for four method names side by side)."""
+    if n_series > 2:
+        spec["layer"][0]["encoding"]["color"]["legend"] = {"orient": "bottom", "columns": 2}
+    return spec
 
 
-def trail_chart(steps: np.ndarray, hist: np.ndarray, *, title: str | None = None, height: int = 150) -> dict:
+def coverage_lines(panels: dict[str, dict], n_modes: int, labels: dict[str, str], height: int = 170) -> dict:
+    """Modes covered over training steps, one line per panel (shown seed)."""
+    x, series, colors = _by_method(panels, "covered", labels)
+    return _legend_rows(line_chart(x, series, title="Modes covered", y_title="modes", height=height, colors=colors,
+                                   y_domain=(0, n_modes), rules=[(n_modes, "all modes")]), len(series))
+
+
+def quality_lines(panels: dict[str, dict], labels: dict[str, str], height: int = 170) -> dict:
+    """Share of high-quality samples (within 3σ of a mode) over steps, one line per panel."""
+    x, series, colors = _by_method(panels, "hq", labels)
+    return _legend_rows(line_chart(x, series, title="High-quality share (≤ 3σ)", y_title="share",
+                                   height=height, colors=colors, y_domain=(0, 1)), len(series))
+
+
+def kl_lines(panels: dict[str, dict], labels: dict[str, str], height: int = 170) -> dict:
+    """KL(mode histogram of the high-quality samples ‖ uniform) over steps, one line per panel."""
+    x, series, colors = _by_method(panels, "kl", labels)
+    return _legend_rows(line_chart(x, series, title="KL to uniform (0 = even)", y_title="KL", height=height,
+                                   colors=colors), len(series))
+
+
+def trail_chart(steps: np.ndarray, hist: np.ndarray, *, title: str | None = "Where the mass sat",
+                height: int = 140) -> dict:
     """Where the generator's mass sat: share of high-quality samples per mode (rows) per snapshot.
 
     steps: [T]; hist: [T, K] counts. The x axis is the snapshot's position (0 = newest, −1 the
@@ -151,11 +240,13 @@ def trail_chart(steps: np.ndarray, hist: np.ndarray, *, title: str | None = None
     ago = np.repeat(np.arange(T) - (T - 1), K)
     data = frame(ago=ago, step=np.repeat(np.asarray(steps, dtype=np.float64), K),
                  mode=np.tile(np.arange(1, K + 1), T), share=share.ravel())
-    spec = _base(title, height)
+    spec = base(title, height)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}    # height = the heatmap's own height
     spec.update({"datasets": {"trail": data}, "data": {"name": "trail"}, "mark": {"type": "rect"},
-                 "encoding": {"x": {"field": "ago", "type": "ordinal", "title": "snapshot (0 = now)",
+                 "encoding": {"x": {"field": "ago", "type": "ordinal", "title": "measurement (0 = now)",
                                     "axis": {"labelOverlap": True, "labelAngle": 0}},
-                              "y": {"field": "mode", "type": "ordinal", "title": "mode"},
+                              "y": {"field": "mode", "type": "ordinal", "title": "mode",
+                                    "axis": {"labelOverlap": True}},
                               "color": {"field": "share", "type": "quantitative", "title": "share",
                                         "scale": {"scheme": "oranges", "domain": [0, 1]},
                                         "legend": {"orient": "right", "gradientLength": 80}},
@@ -174,7 +265,8 @@ def seeds_chart(per_seed: dict[str, np.ndarray], seeds: Sequence[int], labels: d
         sd += list(seeds)[:len(c)]
         cov.append(c)
     data = frame(method=meth, seed=np.asarray(sd), covered=np.concatenate(cov) if cov else [])
-    spec = _base("Modes covered per seed", height)
+    spec = base("Modes covered per seed", height)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec.update({"datasets": {"seeds": data}, "data": {"name": "seeds"},
                  "mark": {"type": "bar"},
                  "encoding": {"x": {"field": "seed", "type": "ordinal", "title": "seed"},
@@ -186,3 +278,26 @@ def seeds_chart(per_seed: dict[str, np.ndarray], seeds: Sequence[int], labels: d
                                                   "range": [METHOD_COLORS.get(m, PALETTE[i % 8]) for i, m in enumerate(per_seed)]}},
                               "tooltip": [{"field": "method"}, {"field": "seed"}, {"field": "covered"}]}})
     return spec
+
+
+# --------------------------------------------------------------------------- from a snapshot
+
+def panel_samples(snap: dict, m: str, height: int) -> dict:
+    """The live scatter of panel ``m`` (with the faint trail of its last recorded clouds)."""
+    p = snap["panels"][m]
+    trail = list(p["frames"][-4:-1]) if len(p["frames"]) > 1 else []
+    return samples_chart(gx=snap["grid_x"], gy=snap["grid_y"], field=p["d_grid"], critic=p["critic"],
+                         fake=p["fake"], real=snap["real"] if snap["show_real"] else None,
+                         modes=snap["modes"], counts=p["counts"], trail=trail, height=height)
+
+
+def replay_frame(snap: dict, m: str, i: int, n: int, height: int = 260) -> tuple[dict, str]:
+    """Recorded snapshot i of n (1 = the oldest all panels share) of panel ``m``: its scatter
+    and a caption."""
+    p = snap["panels"][m]
+    j = len(p["frame_steps"]) - n + i - 1
+    counts = p["frame_counts"][j]
+    spec = samples_chart(gx=snap["grid_x"], gy=snap["grid_y"], field=None, critic=False, fake=p["frames"][j],
+                         real=snap["real"] if snap["show_real"] else None, modes=snap["modes"],
+                         counts=counts, height=height)
+    return spec, f"step {int(p['frame_steps'][j]):,}: modes covered {int((counts > 0).sum())} / {snap['n_modes']}"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.charts import FONT, PALETTE, _base, frame, line_chart
+from core.charts import FONT, PALETTE, base, frame, line_chart
+from core.lessons.lstm.viewer import BACKWARD_VIEW, FORWARD_VIEW
 
 LOG_FLOOR = -12.0       # log10 |gradient| below this is drawn as the floor colour
 
@@ -75,34 +76,62 @@ def heatmap(values: np.ndarray, *, title: str, key: str = "h", t_mark: int | Non
                        "mark": {"type": "rect", "fill": None, "fillOpacity": 0, "stroke": "#111", "strokeWidth": 2},
                        "encoding": {"x": {"field": "t0", "type": "quantitative"}, "x2": {"field": "t1"}}})
     # Streamlit fits the whole chart (title, axes, legend) into ``height`` when the width stretches
-    spec = _base(title, height or 14 * H + 150)
+    spec = base(title, height or 14 * H + 150)
     spec.update({"datasets": datasets, "layer": layers})
     spec["config"]["legend"] = {"labelFontSize": FONT - 3, "titleFontSize": FONT - 3}
     return spec
 
 
-def input_strip(x: np.ndarray, target_text: str | None = None, *, t_mark: int | None = None,
-                height: int = 170) -> dict:
-    """The input sequence as a strip: x: [T, I] (one row per input channel)."""
+def input_strip(x: np.ndarray, *, bits: bool, t_mark: int | None = None, height: int = 170) -> dict:
+    """The input sequence as a strip, with a legend. x: [T, I] (one row per input channel).
+
+    bits: the ±1 encoding of 0/1 bits (one channel), drawn in two colours named "bit 0 (x = −1)"
+    and "bit 1 (x = +1)"; otherwise the adding problem's channels "value" (0…1) and "marker" (0/1).
+    """
     x = np.asarray(x, dtype=np.float64)
-    spec = heatmap(x.T, title="input x_t" + (f" — {target_text}" if target_text else ""), key="x",
-                   t_mark=t_mark, height=height, name="inputs")
-    spec["layer"][0]["encoding"]["color"]["legend"] = None       # ±1 bits (or values / markers)
-    spec["layer"][0]["encoding"]["y"]["title"] = "channel"
+    spec = heatmap(x.T, title="input x_t", key="x", t_mark=t_mark, height=height, name="inputs")
+    layer = spec["layer"][0]
+    layer["encoding"]["y"]["title"] = "channel"
+    if bits:
+        # x = 2b − 1, so b = (x + 1) / 2
+        layer["transform"].append({"calculate": "datum.value > 0 ? 'bit 1 (x = +1)' : 'bit 0 (x = −1)'",
+                                   "as": "bit"})
+        layer["encoding"]["color"] = {
+            "field": "bit", "type": "nominal", "title": None,
+            "scale": {"domain": BIT_NAMES, "range": ["#d9d9d9", "#1f3b73"]},
+            "legend": {"orient": "right", "symbolType": "square"}}
+        layer["encoding"]["y"]["axis"] = {"values": [0], "labelExpr": "'bit'"}
+    else:
+        layer["encoding"]["color"] = {
+            "field": "value", "type": "quantitative", "title": "value / marker",
+            "scale": {"scheme": "blues", "domain": [0, 1], "clamp": True},
+            "legend": {"orient": "right", "gradientLength": 60}}
+        layer["encoding"]["y"]["axis"] = {"values": [0, 1], "labelExpr": "datum.value == 0 ? 'value' : 'marker'"}
     return spec
 
 
+BIT_NAMES = ["bit 0 (x = −1)", "bit 1 (x = +1)"]
+
+
 def steps_back_chart(profiles: dict[str, np.ndarray], *, title: str, mark_k: int | None = 50,
-                     height: int = 320) -> dict:
-    """Gradient norms against steps back k (log y). profiles[label]: [T] (index = k)."""
+                     height: int = 320, colors: dict[str, str] | None = None) -> dict:
+    """Gradient norms against steps back k (log y). profiles[label]: [T] (index = k).
+
+    colors: label -> colour (default: each cell's colour when the label starts with its name, so
+    the LSTM is blue, the GRU green and the RNN red in every chart). The legend wraps in 2 columns.
+    """
     n = max((len(v) for v in profiles.values()), default=0)
     ks = np.arange(n, dtype=np.float64)
     series = {}
     for label, v in profiles.items():
         v = np.asarray(v, dtype=np.float64)
         series[label] = np.concatenate([v, np.full(n - len(v), np.nan)])
+    if colors is None:
+        colors = {label: next((CELL_COLORS[c] for c, name in CELL_NAMES.items() if label.startswith(name)),
+                              PALETTE[4]) for label in profiles}
     spec = line_chart(ks, series, title=title, x_title="steps back k (from the last step)",
-                      y_title="mean ‖gradient‖ (log)", log_y=True, height=height)
+                      y_title="mean ‖gradient‖ (log)", log_y=True, height=height, colors=colors)
+    spec["layer"][0]["encoding"]["color"]["legend"] = {"columns": 2}
     if mark_k is not None and n > mark_k:
         spec["datasets"]["mark_k"] = frame(k=[float(mark_k)], label=[f"{mark_k} steps back"])
         spec["layer"].append({"data": {"name": "mark_k"},
@@ -169,7 +198,7 @@ def cell_diagram(cell: str, terms: dict, *, height: int = 300) -> dict:
     axis = {"axis": None, "scale": {"domain": [-0.8, 11.0], "nice": False}}
     yaxis = {"axis": None, "scale": {"domain": [-0.4, 5.8], "nice": False}}
     kinds = ["state", "gate", "op"]
-    spec = _base(None, height)
+    spec = base(None, height)
     spec.update({
         "datasets": {"nodes": frame(x=[n["x"] for n in nodes], y=[n["y"] for n in nodes],
                                     label=[n["label"] for n in nodes], kind=[n["kind"] for n in nodes]),
@@ -195,3 +224,42 @@ def cell_diagram(cell: str, terms: dict, *, height: int = 300) -> dict:
                                           "y": {"field": "y", "type": "quantitative", **yaxis},
                                           "text": {"field": "label"}}})
     return spec
+
+
+# --------------------------------------------------------------------------- the live view
+
+def loss_chart(h: dict[str, np.ndarray], m: dict[str, np.ndarray], height: int = 260) -> dict:
+    """Training loss per step and the held-out accuracy (measured every 50 steps, interpolated).
+    h, m: History.arrays() of the losses and of the held-out metrics."""
+    acc = np.interp(h["step"], m["step"], m["eval_acc"]) if len(m["step"]) else np.full(len(h["step"]), np.nan)
+    return line_chart(h["step"], {"train loss": h["loss"], "held-out accuracy": acc},
+                      title="Loss and held-out accuracy", y_title="", height=height)
+
+
+def clip_chart(h: dict[str, np.ndarray], height: int = 260) -> dict:
+    """The gradient norm per step before clipping and the one used (after clipping), log y."""
+    return line_chart(h["step"], {"‖∇‖ unclipped": h["grad_norm"], "‖∇‖ clipped (used)": h["grad_used"]},
+                      title="Gradient norm per step: unclipped vs clipped", y_title="", log_y=True, height=height)
+
+
+# --------------------------------------------------------------------------- the detail views
+
+def forward_specs(d: dict) -> list[tuple[str, dict]]:
+    """(chart key, spec) of every forward-view heatmap. d: ``viewer.inspect(...)``."""
+    return [(f"chart_f_{k}", heatmap(d["fwd"][k], title=label, key=k, t_mark=d["t"], name=f"f_{k}"))
+            for k, label in FORWARD_VIEW[d["cell"]]]
+
+
+def backward_specs(d: dict) -> list[tuple[str, dict]]:
+    """(chart key, spec) of every backward-view heatmap (log₁₀|·|). d: ``viewer.inspect(...)``."""
+    return [(f"chart_b_{k}", heatmap(d["bwd"][k], title=label, log_abs=True, t_mark=d["t"], name=f"b_{k}"))
+            for k, label in BACKWARD_VIEW[d["cell"]]]
+
+
+def profile_chart(profile: dict[str, np.ndarray], mark_k: int = 50) -> dict:
+    """‖δh‖ (and ‖δc‖ for the LSTM) against steps back, raw, log y. profile: ``gradient_profile``."""
+    series = {"‖δh‖": profile["dh"]}
+    if "dc" in profile:
+        series["‖δc‖"] = profile["dc"]
+    return steps_back_chart(series, title="Gradient norm against steps back (log scale)", mark_k=mark_k,
+                            colors={"‖δh‖": PALETTE[0], "‖δc‖": PALETTE[4]})

@@ -1,4 +1,4 @@
-"""The explicit LSTM / GRU / RNN cells (core.rnn_cells) against torch.nn and autograd, float64.
+"""The explicit LSTM / GRU / RNN cells (core.lessons.lstm.cells) against torch.nn and autograd, float64.
 
 Every hidden state, every cell state, every per-step gradient δh_t, δc_t, every gate gradient,
 and the weight / input / initial-state gradients must match to 1e-6.
@@ -6,7 +6,7 @@ and the weight / input / initial-state gradients must match to 1e-6.
 import pytest
 import torch
 
-from core import rnn_cells as rc
+from core.lessons.lstm import cells as rc
 
 torch.set_num_threads(1)
 DT = torch.float64
