@@ -164,6 +164,44 @@ def heatmap_frame(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> pa.Table:
                  z=np.asarray(z, dtype=np.float64).ravel())
 
 
+def image_field_layers(enc_x: dict, enc_y: dict, z_title: str, z_domain: tuple[float, float],
+                       legend_length: int = 200, opacity: float = 0.85) -> list[dict]:
+    """A scalar field drawn as one server-rendered image (dataset ``heat``) plus an invisible
+    layer (``heat_key``) that carries its colour legend. One image, not a rect per cell: 1,600
+    rects cost the browser more per frame than the rest of the page together
+    (benchmarks/bench_live_loop.py). enc_x / enc_y: the chart's x and y encodings (scale, axis)."""
+    return [{
+        "data": {"name": "heat"},
+        "mark": {"type": "image", "aspect": False, "opacity": opacity},
+        "encoding": {
+            "x": {**enc_x, "field": "x0", "type": "quantitative"}, "x2": {"field": "x1"},
+            "y": {**enc_y, "field": "y1", "type": "quantitative"}, "y2": {"field": "y0"},
+            "url": {"field": "url", "type": "nominal"},
+        },
+    }, {
+        "data": {"name": "heat_key"},
+        "mark": {"type": "point", "opacity": 0},
+        "encoding": {
+            "x": {"value": 0}, "y": {"value": 0},
+            "color": {"field": "z", "type": "quantitative", "title": z_title,
+                      "scale": {"scheme": "redblue", "domain": list(z_domain)},
+                      "legend": {"orient": "right", "gradientLength": legend_length, "format": ".2~g"}},
+        },
+    }]
+
+
+def image_field_datasets(gx: np.ndarray, gy: np.ndarray, z: np.ndarray,
+                         z_domain: tuple[float, float]) -> dict[str, pa.Table]:
+    """The datasets of ``image_field_layers``. gx: [nx], gy: [ny] cell centres; z: [ny, nx],
+    rows = y ascending, coloured with Vega's "redblue" scheme over ``z_domain``."""
+    dx = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2
+    dy = (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2
+    # an image's first row is its top, so the rows are flipped
+    url = png_data_uri(colormap(np.asarray(z, dtype=np.float64)[::-1], z_domain[0], z_domain[1]))
+    return {"heat": frame(x0=[gx[0] - dx], x1=[gx[-1] + dx], y0=[gy[0] - dy], y1=[gy[-1] + dy], url=[url]),
+            "heat_key": frame(z=list(z_domain))}
+
+
 def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                 z_domain: tuple[float, float], points: dict[str, np.ndarray],
                 curve: np.ndarray | None = None, curve_label: str = "target", title: str | None = None,
@@ -171,71 +209,34 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                 x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None) -> dict:
     """A scalar field (heatmap, Vega's "redblue" colours) with point clouds and an optional curve.
 
-    points[name]: [n, 2]; curve: [m, 2].
+    gx: [nx], gy: [ny] cell centres; z: [ny, nx]; points[name]: [n, 2]; curve: [m, 2].
     """
     x_dom = [float(gx[0] - (gx[1] - gx[0]) / 2), float(gx[-1] + (gx[1] - gx[0]) / 2)]
     y_dom = [float(gy[0] - (gy[1] - gy[0]) / 2), float(gy[-1] + (gy[1] - gy[0]) / 2)]
     xs = {"scale": {"domain": x_dom, "nice": False}, "title": x_title}
     ys = {"scale": {"domain": y_dom, "nice": False}, "title": y_title}
-    # The field is one server-drawn image, not a rect per cell: 1,600 rects cost the browser far
-    # more per frame than the whole rest of the page (benchmarks/bench_live_loop.py). An invisible
-    # two-row rect layer carries the colour legend.
-    layers: list[dict] = [{
-        "data": {"name": "heat"},
-        "mark": {"type": "image", "aspect": False},
-        "encoding": {
-            "x": {"field": "x0", "type": "quantitative", **xs}, "x2": {"field": "x1"},
-            "y": {"field": "y1", "type": "quantitative", **ys}, "y2": {"field": "y0"},
-            "url": {"field": "url", "type": "nominal"},
-        },
-    }, {
-        "data": {"name": "heat_legend"},
-        "mark": {"type": "rect", "opacity": 0},
-        "encoding": {
-            "x": {"field": "x", "type": "quantitative", **xs}, "y": {"field": "y", "type": "quantitative", **ys},
-            "color": {"field": "z", "type": "quantitative", "title": z_title,
-                      "scale": {"scheme": "redblue", "domain": list(z_domain), "clamp": True},
-                      "legend": {"orient": "right", "gradientLength": 200}},
-        },
-    }]
     names = list(points)
     default_colors = ["#111111", "#ff9f1c", "#2ca02c", "#9467bd"]
     rng = [(point_colors or {}).get(n, default_colors[i % 4]) for i, n in enumerate(names)]
-    if curve is not None:
-        # the curve shares the points' legend (a dashed line labelled ``curve_label``)
-        layers.append({
-            "data": {"name": "curve"},
-            "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True},
-            "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
-                         "y": {"field": "y", "type": "quantitative", **ys},
-                         "color": {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "top"},
-                                   "scale": {"domain": names + [curve_label], "range": rng + ["#555555"]}}},
-        })
+    # the points and the dashed curve share one legend
+    color = {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "top"},
+             "scale": {"domain": names + ([curve_label] if curve is not None else []),
+                       "range": rng + (["#555555"] if curve is not None else [])}}
+    xy = {"x": {"field": "x", "type": "quantitative", **xs}, "y": {"field": "y", "type": "quantitative", **ys}}
+    marks = [{"data": {"name": "curve"}, "encoding": {**xy, "color": color},
+              "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True}}] if curve is not None else []
+    marks.append({"data": {"name": "points"}, "encoding": {**xy, "color": color},
+                  "mark": {"type": "circle", "size": 30, "opacity": 0.85, "stroke": "white", "strokeWidth": 0.5,
+                           "clip": True}})
     clouds = [np.asarray(points[n], dtype=np.float64).reshape(-1, 2)[:MAX_POINTS] for n in names]
-    pts = frame(x=np.concatenate([c[:, 0] for c in clouds]), y=np.concatenate([c[:, 1] for c in clouds]),
-                set=[n for n, c in zip(names, clouds) for _ in range(len(c))])
-    layers.append({
-        "data": {"name": "points"},
-        "mark": {"type": "circle", "size": 30, "opacity": 0.85, "stroke": "white", "strokeWidth": 0.5, "clip": True},
-        "encoding": {"x": {"field": "x", "type": "quantitative", **xs},
-                     "y": {"field": "y", "type": "quantitative", **ys},
-                     "color": {"field": "set", "type": "nominal", "title": None,
-                               "scale": {"domain": names + ([curve_label] if curve is not None else []),
-                                         "range": rng + (["#555555"] if curve is not None else [])},
-                               "legend": {"orient": "top"}}},
-    })
-    # rows of z are y ascending; an image's first row is its top
-    rgb = colormap(np.asarray(z, dtype=np.float64)[::-1], z_domain[0], z_domain[1])
-    url = png_data_uri(0.85 * rgb + 0.15)          # opacity 0.85 over white
-    datasets = {"heat": frame(x0=[x_dom[0]], x1=[x_dom[1]], y0=[y_dom[0]], y1=[y_dom[1]], url=[url]),
-                "heat_legend": frame(x=[x_dom[0]] * 2, y=[y_dom[0]] * 2, z=list(z_domain)),
-                "points": pts}
+    datasets = {**image_field_datasets(gx, gy, z, z_domain),
+                "points": frame(x=np.concatenate([c[:, 0] for c in clouds]), y=np.concatenate([c[:, 1] for c in clouds]),
+                                set=[n for n, c in zip(names, clouds) for _ in range(len(c))])}
     if curve is not None:
-        datasets["curve"] = frame(x=np.asarray(curve)[:, 0], y=np.asarray(curve)[:, 1],
-                                  set=[curve_label] * len(curve))
+        datasets["curve"] = frame(x=np.asarray(curve)[:, 0], y=np.asarray(curve)[:, 1], set=[curve_label] * len(curve))
     spec = base(title, height)
-    # the heatmap's colour scale apart from the points' and curve's (which share one legend)
-    spec.update({"datasets": datasets, "layer": [layers[0], layers[1], {"layer": layers[2:]}],
+    # the field's colour scale apart from the points' and curve's
+    spec.update({"datasets": datasets, "layer": [*image_field_layers(xs, ys, z_title, z_domain), {"layer": marks}],
                  "resolve": {"scale": {"color": "independent"}}})
     return spec
 

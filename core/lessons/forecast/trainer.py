@@ -94,6 +94,7 @@ class ForecastTrainer(TrainerBase):
         T, F = self.X.shape[1], self.X.shape[2]
         # the base seeded torch with cfg.seed just before build: the weights follow from the seed
         self.model = Forecaster(cfg.model, F, T, cfg.hidden, cfg.layers, cfg.dropout).to(dev)
+        self._fast = self.model.fast_path(T)       # hand-written gradients for the default LSTM
         self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
         # dropout draws from torch's global RNG: keep a private copy of it so a run is reproducible
         self._rng_state = torch.Generator().manual_seed(cfg.seed + 2).get_state()
@@ -180,11 +181,14 @@ class ForecastTrainer(TrainerBase):
         n, B = self.n_train_pairs, self.effective_batch
         while ep.pos < n:
             idx = ep.order[ep.pos:ep.pos + B]
-            pred, _ = self.model(self.Xtr[idx])
-            # MSE = (1/|b|) Σ_i (ŷ_i − y_i)²
-            loss = torch.mean((pred - self.ytr[idx]) ** 2)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if self._fast:                         # the default LSTM: gradients by hand (model.py)
+                loss = self.model.mse_grads(self.Xtr[idx], self.ytr[idx])
+            else:
+                pred, _ = self.model(self.Xtr[idx])
+                # MSE = (1/|b|) Σ_i (ŷ_i − y_i)²
+                loss = torch.mean((pred - self.ytr[idx]) ** 2)
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
             self.opt.step()
             ep.total = ep.total + loss.detach() * idx.shape[0]
             ep.pos += idx.shape[0]
@@ -373,6 +377,8 @@ class ForecastTrainer(TrainerBase):
         if state["config"].get("optimizer", self.config.optimizer) == self.config.optimizer:
             check_shapes(self.opt.state_dict(), state["optim"], "optim")
             self.opt.load_state_dict(state["optim"])      # from_checkpoint hands us a deep copy
+            for g in self.opt.param_groups:                # this optimiser's kernels, not the saver's
+                g.update({k: self.opt.defaults[k] for k in ("fused", "foreach") if k in self.opt.defaults})
         self.history.load_state_dict(state["history"])
         self.step_count = int(state["step"])
         extra = state.get("extra") or {}

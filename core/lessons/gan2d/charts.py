@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from core import charts
 from core.charts import PALETTE, base, frame, line_chart
-from core.images import colormap, png_data_uri
 
 MAX_SHOW = 400             # generated points per cloud
 MAX_REAL = 250             # the real clouds are tight blobs: fewer points show them as well
@@ -66,28 +66,12 @@ def legend_html() -> str:
 
 def _field_layers(gx: np.ndarray, gy: np.ndarray, z: np.ndarray, critic: bool, enc_x: dict, enc_y: dict,
                   height: int) -> tuple[list[dict], dict[str, Any]]:
-    """D's field as one picture (a PNG of GRID² pixels) instead of GRID² rectangles: the browser
-    lays out one mark, not a thousand, each frame (with four panels the rectangles kept Chromium so
-    busy that a Pause click took seconds to leave the page). An invisible layer carries the colour
-    legend. z: [ny, nx] (rows = y) in [0, 1] (D) or [−1, 1] (critic, scaled)."""
+    """D's field as one picture (core.charts.image_field_layers): with four panels, a thousand
+    rectangles each kept Chromium so busy that a Pause click took seconds to leave the page.
+    z: [ny, nx] (rows = y) in [0, 1] (D) or [−1, 1] (critic, scaled)."""
     dom, title_z = ((-1.0, 1.0), "critic") if critic else ((0.0, 1.0), "D(x)")
-    dx, dy = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2, (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2
-    # image rows run top-down: the highest y first
-    url = png_data_uri(colormap(np.flipud(np.asarray(z, dtype=np.float64)), *dom))
-    datasets = {"heat": frame(url=[url], x0=[gx[0] - dx], x1=[gx[-1] + dx], y0=[gy[0] - dy], y1=[gy[-1] + dy]),
-                "heat_key": frame(z=list(dom))}
-    layers = [
-        {"data": {"name": "heat"}, "mark": {"type": "image", "aspect": False, "opacity": 0.8},
-         "encoding": {"x": {**enc_x, "field": "x0"}, "x2": {"field": "x1"},
-                      "y": {**enc_y, "field": "y1"}, "y2": {"field": "y0"}, "url": {"field": "url", "type": "nominal"}}},
-        {"data": {"name": "heat_key"}, "mark": {"type": "point", "opacity": 0},
-         "encoding": {"x": {"value": 0}, "y": {"value": 0},
-                      "color": {"field": "z", "type": "quantitative", "title": title_z,
-                                "scale": {"scheme": "redblue", "domain": list(dom)},
-                                "legend": {"orient": "right", "gradientLength": max(60, height - 60),
-                                           "format": ".2~g"}}}},
-    ]
-    return layers, datasets
+    layers = charts.image_field_layers(enc_x, enc_y, title_z, dom, legend_length=max(60, height - 60), opacity=0.8)
+    return layers, charts.image_field_datasets(gx, gy, z, dom)
 
 
 def _point_layers(enc_x: dict, enc_y: dict) -> list[dict]:
