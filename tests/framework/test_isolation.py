@@ -20,6 +20,7 @@ import importlib
 from core import registry
 from core.ui import page as ui_page
 from core.checkpoints import load_checkpoint, pretrained_path
+from core.lessons import forecast as fc
 from core.lessons import gan1d
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -195,7 +196,7 @@ def test_upload_in_one_session_is_not_the_others():
     b.run()
     assert not b.exception and not b.error
     tb = runner(b, "forecast").trainer
-    assert tb.config.source == "airline" and tb.series.name == fc.series_for(fc.ForecastConfig()).name  # noqa: F821
+    assert tb.config.source == "airline" and tb.series.name == fc.series_for(fc.ForecastConfig()).name
     assert len(tb.series.values) == 144                  # the airline data, 1949–1960
     assert "forecast_upload_cache" not in b.session_state
     assert not (b.session_state["forecast_leaderboard"] if "forecast_leaderboard" in b.session_state else [])
