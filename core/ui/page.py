@@ -2,6 +2,8 @@
 aliases, the settings box, charts drawn at the page's type size, and read-only caches."""
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +85,8 @@ def page_setup(lesson: str, title: str | None = None, icon: str | None = None, i
     ``lesson`` is a key of ``core.registry`` (title and icon come from there) or "home".
     """
     _lesson_table_navigation()
+    if os.environ.get("DASH_TRACE_TICKS") == "1":    # read by benchmarks/bench_live_loop.py
+        print(f"PAGE lesson={lesson} t={time.perf_counter():.3f}", flush=True)
     row = registry.BY_KEY.get(lesson)
     title = title or (row.title if row else lesson)
     icon = icon or (row.icon if row else "🧠")
