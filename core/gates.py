@@ -171,7 +171,7 @@ class FramePacer:
     frames a second; 30 get about one a second each, and the rest of the time trains.
     """
 
-    def __init__(self, share: float = 0.35, lo: float = 0.1, hi: float = 2.0) -> None:
+    def __init__(self, share: float = 0.5, lo: float = 0.1, hi: float = 2.0) -> None:
         self.share, self.lo, self.hi = share, lo, hi
         self._lock = threading.Lock()
         self.seconds_per_frame = 0.03
@@ -186,4 +186,4 @@ class FramePacer:
         return min(self.hi, max(self.lo, n * self.seconds_per_frame / self.share))
 
 
-PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.35")))
+PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.5")))

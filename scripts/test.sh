@@ -10,9 +10,10 @@ $PY -m pip install -q torch==2.13.0
 # (as on our build machines) pip would retry it for every package, so install without that line.
 REQ=$(mktemp); grep -v '^--extra-index-url' requirements.txt > "$REQ"
 $PY -m pip install -q -r "$REQ" -r requirements-test.txt
-# Debian's Chromium for the real-browser tests (Playwright drives it; it cannot download its own).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium for the real-browser tests (Playwright drives it; it cannot download its own),
+# and HAProxy for the lecture-hall proxy tests (tests/framework/test_proxy.py, scripts/serve.py).
+if ! command -v chromium >/dev/null 2>&1 || ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium fonts-noto-color-emoji
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium fonts-noto-color-emoji haproxy
 fi
 $PY -m pytest -q "$@"
