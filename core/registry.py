@@ -78,7 +78,7 @@ LESSONS: tuple[Lesson, ...] = (
            "Gates, cell state and gradients through time, live — and why vanilla RNN gradients vanish.",
            "seed 001, seed 000", ("lstm_lstm", "lstm_gru", "lstm_rnn"), (301.8, 264.3), "Inside_LSTM", None),
     Lesson("charrnn", "Text, one character at a time", "✒️", "Recurrent networks",
-           "An LSTM learns to write names or verse character by character; temperature and sampling, live.",
+           "An LSTM learns to write names or prose one character at a time; temperature, sampling and its cells, live.",
            "seed 004, seed 001, seed 000", ("charrnn_names", "charrnn_prose")),
     Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
            "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",

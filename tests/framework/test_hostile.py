@@ -396,7 +396,7 @@ KERNELS = ["", "0", "1, 2; 3", "1, 2, 3, 4, 5, 6", "; ".join(["1, 1, 1, 1, 1, 1"
 
 
 def test_garbage_grids_and_kernels():
-    at = open_page("upsampling")
+    at = open_page("upsampling", upsampling_view="viewer")
     for g in GRIDS:
         at.text_input(key="upsampling_grid").input(g).run()
         check_clean(at, f"grid {g[:40]!r}")
@@ -419,7 +419,7 @@ def test_garbage_grids_and_kernels():
                          [(1, 4, 3, 1, 1), (1, 0, 3, 3, 1), (4, 4, 3, 3, 5), (1, 4, 0, 1, 1), (2, 0, 2, 1, 3),
                           (4, 0, 3, 3, 5), (3, 4, 2, 2, 2), (1, 1, 1, 1, 1)])
 def test_impossible_transposed_conv_combinations(stride, padding, output_padding, dilation, ksize):
-    at = open_page("upsampling", upsampling_stride=str(stride), upsampling_padding=str(padding), upsampling_output_padding=str(output_padding),
+    at = open_page("upsampling", upsampling_view="viewer", upsampling_stride=str(stride), upsampling_padding=str(padding), upsampling_output_padding=str(output_padding),
                    upsampling_dilation=str(dilation))
     at.slider(key="upsampling_ksize").set_value(ksize).run()
     check_clean(at, "combination")
