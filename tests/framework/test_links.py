@@ -23,9 +23,12 @@ def test_old_prefix_in_a_link_sets_the_setting(lesson):
 def test_old_path_forwards_with_its_settings(page, lesson):
     from conftest import wait_connected
     prefix = lesson.old_prefix or lesson.key
-    page.goto(f"{page.app_url}/{lesson.old_path}?{prefix}_seed=7")
+    live = "".join(f"&{prefix}{k[len(lesson.key):]}={v}" for k, v in lesson.live_query.items())
+    page.goto(f"{page.app_url}/{lesson.old_path}?{prefix}_seed=7{live}")
     wait_connected(page)
     page.locator(f".st-key-{lesson.key}_run").first.wait_for()
     page.wait_for_url(f"**/{lesson.key}?*")
     assert f"{lesson.key}_seed=7" in page.url
-    assert page.locator(f".st-key-{lesson.key}_seed input").first.input_value() == "7"
+    seed = page.locator(f".st-key-{lesson.key}_seed input").first
+    # the widget may render once before the forwarded value lands: wait for it, briefly
+    page.wait_for_function("(el) => el.value === '7'", arg=seed.element_handle(), timeout=10000)
