@@ -125,17 +125,8 @@ def free_port_run(n: int) -> int:
     raise RuntimeError("no free ports")
 
 
-try:   # looked up here, not in the forked child (which may not load libraries safely)
-    import ctypes
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:
-    """In a server we start, before exec: SIGTERM when this benchmark dies, however it dies."""
-    if _PRCTL is not None:
-        _PRCTL(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from serve import die_with_parent as _die_with_parent  # noqa: E402  (SIGTERM when we die)
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

@@ -98,6 +98,25 @@ def built() -> list[Lesson]:
     return sorted((l for l in LESSONS if l.built), key=lambda l: GROUPS.index(l.group))
 
 
+def default_trainers(seed: int = 0) -> dict[str, tuple[type, object]]:
+    """key -> (the lesson's Trainer class, its default config with ``seed``) for every built
+    lesson; a run of set length (epochs) gets its largest allowed length, so it keeps training
+    as long as a benchmark or test wants. Imports the lesson packages (torch) on demand."""
+    import dataclasses
+    import importlib
+
+    from core import settings
+    out = {}
+    for row in built():
+        cls = importlib.import_module(row.package).Trainer
+        cfg = cls.Config(seed=seed)
+        decl = settings.declarations(cls.Config).get("epochs")
+        if decl is not None:
+            cfg = dataclasses.replace(cfg, epochs=max(decl.options or decl.bounds))
+        out[row.key] = (cls, cfg)
+    return out
+
+
 def prefix_aliases() -> dict[str, str]:
     """Old URL-parameter prefix -> the lesson key that replaced it (``fc`` -> ``forecast``)."""
     out = {}

@@ -154,8 +154,9 @@ except (OSError, AttributeError):
     _PRCTL = None
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the supervisor dies, however it dies."""
+def die_with_parent() -> None:
+    """In a child, before exec: get SIGTERM when its parent (this supervisor, a benchmark, a
+    test) dies, however it dies. benchmarks/bench_load.py and tests/framework/test_proxy.py use it."""
     if _PRCTL is not None:
         _PRCTL(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG
 
@@ -240,7 +241,7 @@ class Worker:
             out.flush()
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=die_with_parent)
         self.started = time.time()
         self.restart_at = None
         self.warmed = False
@@ -411,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def start_haproxy() -> subprocess.Popen:
         return subprocess.Popen([haproxy_exe, "-db", "-f", cfg_path], cwd=run_dir, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=_die_with_parent)
+                                start_new_session=True, preexec_fn=die_with_parent)
 
     try:
         for w in workers:

@@ -18,21 +18,9 @@ CPU = torch.device("cpu")
 
 
 def _lessons():
-    """lesson key -> (Trainer class, its default config with seed 0), from the lesson table; runs
-    that stop by themselves (a number of epochs) get their largest allowed length."""
-    import dataclasses
-    import importlib
-
-    from core import registry, settings
-    out = {}
-    for lesson in registry.built():
-        cls = importlib.import_module(lesson.package).Trainer
-        cfg = cls.Config(seed=0)
-        decl = settings.declarations(cls.Config).get("epochs")
-        if decl is not None:
-            cfg = dataclasses.replace(cfg, epochs=max(decl.options or decl.bounds))
-        out[lesson.key] = (cls, cfg)
-    return out
+    """lesson key -> (Trainer class, default config, seed 0), from the lesson table."""
+    from core import registry
+    return registry.default_trainers(seed=0)
 
 
 def _arrays(obj, path="snap"):

@@ -35,17 +35,8 @@ SERVE = ROOT / "scripts" / "serve.py"
 COOKIE = "DASH_WORKER"
 
 
-try:   # resolved here, not in the forked child
-    import ctypes
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:
-    """serve.py gets SIGTERM if pytest dies without cleaning up (and stops its children)."""
-    if _PRCTL is not None:
-        _PRCTL(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from serve import die_with_parent as _die_with_parent  # noqa: E402  (SIGTERM when we die)
 
 
 def haproxy_exe() -> str:
