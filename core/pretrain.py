@@ -21,8 +21,9 @@ import torch
 from core import registry
 from core.checkpoints import pretrained_path, save_checkpoint
 
-# lesson key -> package that defines ``pretrain(seed)`` (from the one lesson table)
-LESSONS: dict[str, str] = {l.key: l.package for l in registry.LESSONS}
+# name -> package that defines ``pretrain(seed)``: the shared digit classifier first (the DCGAN's
+# checkpoints hold quality measured by it), then every lesson of the one lesson table
+LESSONS: dict[str, str] = {"digits": "core.digits", **{l.key: l.package for l in registry.LESSONS}}
 
 
 def run(lesson: str, seed: int) -> dict:
