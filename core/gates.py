@@ -171,7 +171,7 @@ class FramePacer:
     frames a second; 30 get about one a second each, and the rest of the time trains.
     """
 
-    def __init__(self, share: float = 0.5, lo: float = 0.1, hi: float = 2.0) -> None:
+    def __init__(self, share: float = 0.5, lo: float = 0.16, hi: float = 2.0) -> None:
         self.share, self.lo, self.hi = share, lo, hi
         self._lock = threading.Lock()
         self.seconds_per_frame = 0.03

@@ -30,8 +30,10 @@ from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui.page import Page
 
-TICK_SECONDS = 0.1           # one student alone: a frame this often (core.gates.FramePacer
-                             # stretches it when many train at once, so training keeps its share)
+# One student alone: ~6 frames a second, which left training 0.65–0.70 of its solo speed against
+# 0.52–0.65 at 10 frames a second (bench_live_loop.py, Chromium on the same 2 cores).
+# core.gates.FramePacer stretches it when many students train at once.
+TICK_SECONDS = 0.16
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
