@@ -107,26 +107,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def free_port_run(n: int) -> int:
-    """The first of n consecutive free loopback ports (the workers' ports)."""
-    import random
-    for _ in range(200):
-        base = random.randint(20000, 60000 - n)
-        ok = True
-        for p in range(base, base + n):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
-
-
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from serve import die_with_parent as _die_with_parent  # noqa: E402  (SIGTERM when we die)
+from serve import free_ports  # noqa: E402
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -214,7 +197,7 @@ class Target:
         t = cls()
         t.proxied = True
         t.port, stats = free_port(), free_port()
-        first = free_port_run(workers)
+        first = free_ports(workers, consecutive=True)[0]
         t._state = os.path.join(tempfile.mkdtemp(prefix="bench-load-"), "state.json")
         t.stats_url = f"http://127.0.0.1:{stats}/;csv"
         t._popen = subprocess.Popen(

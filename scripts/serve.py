@@ -32,6 +32,7 @@ import argparse
 import ctypes
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -152,6 +153,25 @@ try:   # looked up here, not in the forked child (which may not load libraries s
     _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):
     _PRCTL = None
+
+
+def free_ports(n: int, consecutive: bool = False, avoid: tuple[int, ...] = ()) -> list[int]:
+    """Free loopback ports; ``consecutive``: n in a row (the workers' ports). Used by
+    benchmarks/bench_load.py and tests/framework/test_proxy.py."""
+    for _ in range(200):
+        base = random.randint(20000, 60000 - n)
+        ports = list(range(base, base + n)) if consecutive else random.sample(range(20000, 60000), n)
+        ok = not set(ports) & set(avoid)
+        for p in ports if ok else ():
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return ports
+    raise RuntimeError("no free ports")
 
 
 def die_with_parent() -> None:

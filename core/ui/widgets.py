@@ -163,16 +163,5 @@ class Form:
         return out
 
 
-def learning_rate(page: Any, field: str, label: str, default: float, **kw: Any) -> float:
-    """A log-spaced learning-rate slider outside a Form (for pages that derive their rates)."""
-    d = settings.declarations(_LrOnly)["lr"]
-    return widget(page.key(field), dataclasses.replace(d, label=label, default=default), **kw)
-
-
-@dataclasses.dataclass
-class _LrOnly:
-    lr: float = settings.lr_field(1e-3)
-
-
-__all__ = ["Form", "bound", "widget", "learning_rate", "LEARNING_RATES", "forget_url_param",
+__all__ = ["Form", "bound", "widget", "LEARNING_RATES", "forget_url_param",
            "rename_url_params"]

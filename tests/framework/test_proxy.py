@@ -18,10 +18,8 @@ import io
 import json
 import os
 import pathlib
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +35,7 @@ COOKIE = "DASH_WORKER"
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from serve import die_with_parent as _die_with_parent  # noqa: E402  (SIGTERM when we die)
+from serve import free_ports as _free_ports  # noqa: E402
 
 
 def haproxy_exe() -> str:
@@ -109,23 +108,6 @@ def test_malformed_hosts_are_refused(hosts):
 
 
 # --------------------------------------------------------------------------- two workers
-
-def _free_ports(n: int, consecutive: bool = False, avoid: tuple[int, ...] = ()) -> list[int]:
-    """Free loopback ports; ``consecutive``: n in a row (the workers' ports)."""
-    for _ in range(200):
-        base = random.randint(20000, 60000 - n)
-        ports = list(range(base, base + n)) if consecutive else random.sample(range(20000, 60000), n)
-        ok = not set(ports) & set(avoid)
-        for p in ports if ok else ():
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return ports
-    raise RuntimeError("no free ports")
 
 
 def _read_state(path: pathlib.Path) -> dict:
