@@ -24,6 +24,7 @@ def home() -> None:
                          "Every lesson trains a small PyTorch model **while you watch**. Move a slider "
                          "and the run reacts; press **▶ Train** and the charts update several times a "
                          "second. The lessons are grouped by topic, in a suggested order.")
+    order = {l.key: i + 1 for i, l in enumerate(registry.built())}     # the suggested order
     for group in registry.GROUPS:
         lessons = [l for l in registry.built() if l.group == group]
         if not lessons:
@@ -34,8 +35,8 @@ def home() -> None:
             with cols[i % 3].container(border=True):
                 if (registry.ROOT / l.picture).is_file():
                     st.image(str(registry.ROOT / l.picture), width="stretch")
-                st.page_link(l.page, label=f"**{l.title}**", icon=l.icon)
-                st.caption(f"{l.blurb}  \n*From the lectures: {l.seeds}.*")
+                st.page_link(l.page, label=f"**{order[l.key]}. {l.title}**", icon=l.icon)
+                st.caption(f"{l.blurb}  \n*Topic: {l.group} · from the lectures: {l.seeds}.*")
     coming = [l.title for l in registry.LESSONS if not l.built]
     if coming:
         st.caption("Coming soon: " + ", ".join(coming) + ".")
@@ -50,6 +51,10 @@ def home() -> None:
   says so; lower the learning rate and press Reset.
 - Every setting is in the page's **address**: copy the URL to hand out a lesson exactly as prepared.
 - **Presentation mode** (sidebar) enlarges the type for a projector; add `?present=true` to a link.
+- **📦 Take it home** (under each live panel): the run as a PyTorch script or notebook, its history
+  as CSV, its checkpoint (and loading one back), each chart as PNG/SVG for slides, and a **lesson
+  link** that pins chosen settings (students see them read-only, with a 🔒).
+- The app follows your browser's **light or dark** theme (Streamlit's menu, ⋮ → Settings, switches it).
 - Training runs on the **CPU** unless a GPU is present *and* measured faster for that lesson (these
   models are tiny, so only the upsampling decoders gain); where a GPU exists the sidebar lets you choose.
 """)

@@ -193,3 +193,33 @@ def check_on_range(formula: Formula, lo: float, hi: float, n: int = 2001) -> np.
         raise FormulaError(f"{formula.text} reaches {np.abs(y).max():.3g} on [{lo:g}, {hi:g}]; "
                            "keep values within ±1e6")
     return y
+
+
+# The functions as numpy spells them (for exported scripts); sigmoid has no numpy name.
+NUMPY_NAMES = {"atan": "arctan", "abs": "abs"}
+
+
+def numpy_source(text: str) -> str:
+    """A checked formula as a numpy expression in x, for a standalone script:
+    ``sin(3*x) + x^2`` -> ``np.sin(3 * x) + x ** 2``. Raises ``FormulaError`` like parse_formula;
+    evaluates to the same values as the parsed formula (tests/framework/test_export.py)."""
+    parse_formula(text)                               # refuse whatever the app refuses
+
+    class ToNumpy(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if node.id in CONSTANTS:
+                return ast.Attribute(ast.Name("np", ast.Load()), node.id, ast.Load())
+            return node
+
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            name = node.func.id
+            if name == "sigmoid":            # 1 / (1 + e^(−v))
+                return ast.BinOp(ast.Constant(1.0), ast.Div(), ast.BinOp(ast.Constant(1.0), ast.Add(), ast.Call(
+                    ast.Attribute(ast.Name("np", ast.Load()), "exp", ast.Load()),
+                    [ast.UnaryOp(ast.USub(), node.args[0])], [])))
+            node.func = ast.Attribute(ast.Name("np", ast.Load()), NUMPY_NAMES.get(name, name), ast.Load())
+            return node
+
+    tree = ToNumpy().visit(ast.parse(_normalise(text), mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))

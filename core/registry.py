@@ -80,10 +80,22 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("charrnn", "Text, one character at a time", "✒️", "Recurrent networks",
            "An LSTM learns to write names or prose one character at a time; temperature, sampling and its cells, live.",
            "seed 004, seed 001, seed 000", ("charrnn_names", "charrnn_prose")),
+    Lesson("seq2seq", "Sequence to sequence, and attention", "🔁", "Recurrent networks",
+           "An encoder-decoder translates dates and reverses digits; attention fixes the one-vector bottleneck, and you watch it align.",
+           "seed 001", ("seq2seq_dates",)),
     Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
            "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",
            "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up",
            live_query={"upsampling_view": "decoders"}),
+    Lesson("conv1d", "Convolutions for sequences", "〰️", "Convolutions",
+           "Conv1D, a WaveNet-style dilated causal stack and an LSTM race on the same series; receptive fields drawn.",
+           "seed 000 activity 3, seed 004, seed 002", ("conv1d_longrange", "conv1d_control")),
+    Lesson("autoencoders", "Autoencoders and a VAE", "🗺️", "Representations",
+           "Digits squeezed into a 2-D latent space you can walk through: an autoencoder, a denoising one and a VAE.",
+           "seed 004, seed 001", ("autoencoders_digits",)),
+    Lesson("adversarial", "Adversarial examples", "🐼", "Representations",
+           "A nudge no one can see makes a digit classifier say 3; FGSM, PGD and adversarial training, live.",
+           "seed 001", ("adversarial_digits",)),
 )
 
 BY_KEY: dict[str, Lesson] = {lesson.key: lesson for lesson in LESSONS}

@@ -101,7 +101,7 @@ def render(snap: dict, runner) -> None:
 runner = ui.live_panel(
     page, config, make_trainer=fc.live_trainer, render=render,
     pretrained=lambda device: fc.live_from_checkpoint(ui.checkpoint(fc.CHECKPOINT), device),
-    to_widgets=form.to_widgets, step_unit="epoch", step_buttons={"Step": (lambda t: t.train_epochs(1), "Pause and train one whole epoch.")},
+    from_checkpoint=fc.live_from_checkpoint, to_widgets=form.to_widgets, step_unit="epoch", step_buttons={"Step": (lambda t: t.train_epochs(1), "Pause and train one whole epoch.")},
     snapshot_kwargs={"budget": fc.LIVE_SLICE_SECONDS if ui.is_running(page) else None})
 
 # ---------------------------------------------------------------- framing picture

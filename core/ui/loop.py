@@ -29,6 +29,8 @@ from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui.page import Page
+from core.ui.takehome import takehome_box
+from core.ui.widgets import is_pinned
 
 # One student alone: ~6 frames a second, which left training 0.65–0.70 of its solo speed against
 # 0.52–0.65 at 10 frames a second (bench_live_loop.py, Chromium on the same 2 cores).
@@ -121,18 +123,21 @@ def _on_reset(page: Page) -> None:
     st.session_state[page.key("reset")] = True
 
 
-def _on_pretrained(page: Page, load: Callable[[torch.device], Any],
-                   to_widgets: Callable[[Any], dict[str, Any]]) -> None:
+def _load_run(page: Page, load: Callable[[torch.device], Any], to_widgets: Callable[[Any], dict[str, Any]],
+              failure: str, success: str) -> None:
+    """Replace the run with ``load(device)`` (a shipped or uploaded checkpoint) and set the
+    widgets to its settings; any failure is a message and the current run stays."""
     _set_paused(page)
     try:
         trainer = load(page.device)
-    except Exception as e:   # any damaged shipped file: say so, keep the current run
-        st.session_state[page.key("notice")] = ("warning", f"The pretrained start is unavailable: {e}")
+    except Exception as e:   # a damaged, foreign or mismatched file: say so, keep the current run
+        st.session_state[page.key("notice")] = ("warning", f"{failure}: {str(e).rstrip('.')}.")
         return
     for k, v in to_widgets(trainer.config).items():
-        st.session_state[k] = v
+        if not is_pinned(k):              # a lesson link's pinned settings stay as pinned
+            st.session_state[k] = v
     _install(page, trainer)
-    st.session_state[page.key("notice")] = ("success", f"Loaded the pretrained run at step {trainer.step_count:,}.")
+    st.session_state[page.key("notice")] = ("success", f"{success}: the run continues from step {trainer.step_count:,}.")
 
 
 def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
@@ -164,7 +169,8 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
                pretrained: Callable[[torch.device], Any] | None = None,
                to_widgets: Callable[[Any], dict[str, Any]] | None = None,
                step_buttons: dict[str, Callable[[Any], Any] | None] | None = None,
-               step_unit: str = "step", snapshot_kwargs: dict[str, Any] | None = None) -> LiveRunner | None:
+               step_unit: str = "step", snapshot_kwargs: dict[str, Any] | None = None,
+               from_checkpoint: Callable[[dict[str, Any], torch.device], Any] | None = None) -> LiveRunner | None:
     """The controls, the live fragment and all run bookkeeping for one lesson page.
 
     make_trainer(config, device) builds a trainer (ValueError = a message for the student);
@@ -172,11 +178,14 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     whether training is on, so costly detail views can wait for Pause);
     pretrained(device) returns a trainer loaded from a shipped checkpoint;
     to_widgets(config) gives the widget values for a loaded config (``Form.to_widgets``);
-    step_buttons maps a button label to fn(trainer) (None = ``step(1)``), or to (fn, help text).
+    step_buttons maps a button label to fn(trainer) (None = ``step(1)``), or to (fn, help text);
+    from_checkpoint(state, device) rebuilds a run from an uploaded checkpoint (default:
+    ``make_trainer.from_checkpoint`` where make_trainer is a trainer class).
     A trainer whose ``finished`` turns True (a run of set length) is paused at its end.
     Returns the session's runner (None when the settings are invalid and no run exists).
     """
     ss = st.session_state
+    to_widgets = to_widgets or (lambda c: {})
     if ss.pop(page.key("pause_now"), False):       # set by a frame that saw a blow-up
         ss[page.key("run")] = PAUSE
     error = _reconcile(page, config, make_trainer)
@@ -188,7 +197,29 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         if runner is None:
             return None
 
-    steps = step_buttons or {"Step": None}
+    _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
+    _show_notice(page)
+
+    running = is_running(page)
+    runner.hold(not running)
+    interval = PACER.interval() if running else None
+    ss[page.key("tick")] = interval
+
+    @st.fragment(run_every=interval)
+    def live() -> None:
+        _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
+
+    live()
+    takehome_box(page, runner, type(config),
+                 lambda load, failure, success: _load_run(page, load, to_widgets, failure, success),
+                 from_checkpoint or getattr(make_trainer, "from_checkpoint", None))
+    return runner
+
+
+def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Callable[[torch.device], Any] | None,
+             to_widgets: Callable[[Any], dict[str, Any]]) -> None:
+    """Train/Pause, the step buttons, Reset and ⚡ Load pretrained, in one row."""
+    ss = st.session_state
     cols = st.columns([2.2] + [1.0] * len(steps) + [1.0, 1.7 if pretrained else 0.01, 0.3])
     ss.setdefault(page.key("run"), PAUSE)
     with cols[0]:
@@ -203,25 +234,18 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
                                 width="stretch", help="New weights from the seed; step 0.")
     if pretrained:
         cols[2 + len(steps)].button("⚡ Load pretrained", key=page.key("pretrained"), width="stretch",
-                                    on_click=_on_pretrained, args=(page, pretrained, to_widgets or (lambda c: {})),
+                                    on_click=_load_run, args=(page, pretrained, to_widgets, "The pretrained start "
+                                                              "is unavailable", "Loaded the pretrained run"),
                                     help="Replace the run with a shipped, already trained one (instant).")
-    notice = ss.pop(page.key("notice"), None)
+
+
+def _show_notice(page: Page) -> None:
+    """The message a callback left (a rebuilt run, a loaded file…), once."""
+    notice = st.session_state.pop(page.key("notice"), None)
     if notice and page.presenting:     # on a projector a notice must not push the chart down
         st.toast(notice[1], icon={"success": "✅", "warning": "⚠️"}.get(notice[0], "ℹ️"))
     elif notice:
         getattr(st, notice[0])(notice[1])
-
-    running = is_running(page)
-    runner.hold(not running)
-    interval = PACER.interval() if running else None
-    ss[page.key("tick")] = interval
-
-    @st.fragment(run_every=interval)
-    def live() -> None:
-        _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
-
-    live()
-    return runner
 
 
 def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],

@@ -134,9 +134,15 @@ def chart(page: Page, spec: dict, key: str, width: Any = "stretch", **kw: Any) -
     presentation mode. Keep ``spec`` identical between frames apart from its datasets, so the
     browser swaps data instead of rebuilding the view (core.charts). ``width="content"`` keeps
     a chart at its spec's own width (number grids)."""
+    chart_specs(page)[key] = spec          # for the take-home box's PNG/SVG buttons
     if page.presenting:
         spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
     return st.vega_lite_chart(spec, width=width, key=page.key(key), **kw)
+
+
+def chart_specs(page: Page) -> dict[str, dict]:
+    """The page's charts as last drawn (key -> spec), this session's only."""
+    return st.session_state.setdefault(page.key("chart_specs"), {})
 
 
 # --------------------------------------------------------------------------- read-only caches

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import settings
+from core.export import HIDE
 from core.settings import LEARNING_RATES, Declaration
 
 
@@ -66,14 +67,38 @@ def _drop_unusable_url_number(key: str, integer: bool) -> None:
         forget_url_param(key)
 
 
+def _pins() -> dict[str, str]:
+    """lesson -> the ``?<lesson>_hide=`` value of the link this session opened with (kept for
+    the session, so a rerun that drops the parameter cannot unpin anything)."""
+    pins = st.session_state.setdefault("_pinned_settings", {})
+    for k in st.query_params.keys():
+        if k.endswith("_" + HIDE) and k not in pins:
+            pins[k[: -len(HIDE) - 1]] = st.query_params.get(k) or ""
+    return pins
+
+
+def is_pinned(key: str) -> bool:
+    """Whether a lesson link pins the setting whose widget is keyed ``key`` (``lesson_field``)."""
+    for lesson, raw in _pins().items():
+        if key.startswith(lesson + "_"):
+            asked = {t.strip() for t in raw.split(",")}
+            return bool(asked & {"*", "all", key[len(lesson) + 1:]})
+    return False
+
+
 def bound(fn: Callable[..., Any], key: str, label: str, default_arg: str, default: Any, **kw: Any) -> Any:
     """A widget keyed ``key`` whose value lives in the URL.
 
     The default is passed only while session state has no value for the key, so a value set from
-    code (e.g. loading a pretrained run) is not fought by the widget's default.
+    code (e.g. loading a pretrained run) is not fought by the widget's default. A setting pinned
+    by the lesson link (``?<lesson>_hide=field,…``) is drawn read-only with a 🔒.
     """
     if key not in st.session_state:
         kw[default_arg] = default
+    if is_pinned(key):
+        label = f"🔒 {label}"
+        kw["disabled"] = True
+        kw["help"] = "Pinned by the lesson link your instructor shared." + (f" {kw['help']}" if kw.get("help") else "")
     return fn(label, key=key, bind="query-params", **kw)
 
 
@@ -163,5 +188,5 @@ class Form:
         return out
 
 
-__all__ = ["Form", "bound", "widget", "LEARNING_RATES", "forget_url_param",
+__all__ = ["Form", "bound", "is_pinned", "widget", "LEARNING_RATES", "forget_url_param",
            "rename_url_params"]
