@@ -143,3 +143,35 @@ def pause_and_check_stopped(pg, lesson: str) -> tuple[int, float]:
     time.sleep(0.5)
     assert counter(pg) == last, "training went on after Pause"
     return last, max(0.0, last_change - t0)
+
+
+def train_and_watch(pg, lesson: str, *, path: str | None = None, element: str = "stVegaLiteChart",
+                    seconds: float = 3.0, min_steps: int = 1, pause: bool = True) -> dict:
+    """The walk every lesson's browser test starts with: open ``path`` (default ``/<lesson>``),
+    wait for the live panel, press ▶ Train once, check the counter moves and the first
+    ``element`` (a test id: stVegaLiteChart, stImage…) changes within ``seconds``, save a
+    screenshot to tests/artifacts/<lesson>_training.png and (``pause``) check that one click on
+    Pause stops the counter. Returns {"steps", "first_move", "pause"} for the test to print."""
+    import time
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.goto(pg.app_url + (path or f"/{lesson}"))
+    wait_connected(pg)
+    pg.locator(f".st-key-{lesson}_run").first.wait_for()
+    shown = pg.get_by_test_id(element).first
+    shown.wait_for()
+    assert counter(pg) == 0
+    before = shown.screenshot()
+    t0 = time.time()
+    click_train(pg, lesson)
+    wait_counter_moves(pg, 20000)
+    first_move = time.time() - t0
+    time.sleep(seconds)
+    steps = counter(pg)
+    assert steps >= min_steps, f"only {steps} steps after {seconds:g} s of training"
+    assert shown.screenshot() != before, f"the first {element} did not change while training"
+    pg.screenshot(path=str(ARTIFACTS / f"{lesson}_training.png"), full_page=True)
+    latency = None
+    if pause:
+        _, latency = pause_and_check_stopped(pg, lesson)
+        assert latency < 5, f"the counter moved {latency:.1f} s after Pause (one click must do)"
+    return {"steps": steps, "first_move": first_move, "pause": latency}
