@@ -53,8 +53,11 @@ def test_exported_script_trains_like_the_app(key, tmp_path):
 
 
 @pytest.mark.parametrize("key", EXPORTED)
-def test_exported_notebook_runs_headless(key, tmp_path):
+def test_exported_notebook_runs_headless(key, tmp_path, monkeypatch):
     """The notebook (the same cells) runs top to bottom in a Jupyter kernel, chart included."""
+    # Importing Streamlit sets MPLBACKEND=Agg in this process; a kernel inheriting it would draw
+    # nothing inline, unlike a student's Jupyter.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     module = export.exporter(key)
