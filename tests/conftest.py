@@ -175,3 +175,14 @@ def train_and_watch(pg, lesson: str, *, path: str | None = None, element: str = 
         _, latency = pause_and_check_stopped(pg, lesson)
         assert latency < 5, f"the counter moved {latency:.1f} s after Pause (one click must do)"
     return {"steps": steps, "first_move": first_move, "pause": latency}
+
+
+# Every <img> in the main area: is it loaded, with a real size? (a broken image has naturalWidth 0)
+IMAGES_STATE = """() => Array.from(document.querySelectorAll('[data-testid=stMain] img')).map(
+    im => ({complete: im.complete, w: im.naturalWidth, src: im.src.slice(0, 22)}))"""
+
+
+def assert_images_loaded(pg) -> None:
+    """Every live image of the page is a loaded inline PNG (issue 19: no broken images)."""
+    for im in pg.evaluate(IMAGES_STATE):
+        assert im["complete"] and im["w"] > 0 and im["src"].startswith("data:image/png"), im

@@ -6,13 +6,11 @@ import time
 
 import pytest
 
-from conftest import ARTIFACTS, click_train, counter, pause_and_check_stopped, wait_connected, wait_counter_moves
+from conftest import (ARTIFACTS, IMAGES_STATE, click_train, counter, pause_and_check_stopped, wait_connected,
+                      wait_counter_moves)
 
 pytestmark = pytest.mark.browser
 
-# Every <img> in the main area: is it loaded, with a real size? (a broken image has naturalWidth 0)
-IMAGES_STATE = """() => Array.from(document.querySelectorAll('[data-testid=stMain] img')).map(
-    im => ({complete: im.complete, w: im.naturalWidth, src: im.src.slice(0, 22)}))"""
 
 
 def test_viewer_and_overlap_views(page):
