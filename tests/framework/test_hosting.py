@@ -24,7 +24,8 @@ def test_requirements_take_the_cpu_torch_and_admit_the_tested_versions():
     assert "2.13.0" in reqs["torch"].specifier and "2.13.0+cpu" in reqs["torch"].specifier
     assert "1.67.0" in reqs["streamlit"].specifier
     # Only what the app imports: every requirement is a package some app module uses.
-    assert set(reqs) <= {"streamlit", "torch", "numpy", "pandas", "pyarrow"}
+    # vl-convert-python renders the take-home box's PNG/SVG chart downloads.
+    assert set(reqs) <= {"streamlit", "torch", "numpy", "pandas", "pyarrow", "vl-convert-python"}
 
 
 def test_scripts_drop_the_index_line_where_it_cannot_be_reached():
@@ -60,4 +61,6 @@ def test_shipped_files_are_small():
     assert files
     big = {str(f.relative_to(ROOT)): f.stat().st_size for f in files if f.stat().st_size > 1_000_000}
     assert not big, big
-    assert sum(f.stat().st_size for f in files) < 5_000_000
+    # Eleven lessons, each with its picture and one to seven checkpoints: ~7.7 MB in all
+    # (2026-12-01). A clone on Community Cloud takes seconds; the cap catches a file that grows.
+    assert sum(f.stat().st_size for f in files) < 10_000_000
