@@ -82,7 +82,7 @@ LESSONS: tuple[Lesson, ...] = (
            "seed 004, seed 001, seed 000", ("charrnn_names", "charrnn_prose")),
     Lesson("seq2seq", "Sequence to sequence, and attention", "🔁", "Recurrent networks",
            "An encoder-decoder translates dates and reverses digits; attention fixes the one-vector bottleneck, and you watch it align.",
-           "seed 001", ("seq2seq_dates",)),
+           "seed 001", ("seq2seq_dates", "seq2seq_reverse")),
     Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
            "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",
            "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up",
