@@ -121,6 +121,8 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     y_axis: dict = {"format": "~g", "values": LOG_TICKS} if log_y else {"format": "~g"}
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
+    # steps are whole numbers: no "0.000000" under a lone first point, no tick at step 2.5
+    x_axis: dict = {"tickMinStep": 1} if len(x) and np.all(x == np.round(x)) else {}
     # with one or two points a line has nothing to draw: show them as dots (blown up at step 1)
     mark: dict = {"type": "line", "strokeWidth": 2, "clip": True}
     if len(keep) <= 2:
@@ -128,7 +130,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     layers: list[dict] = [{
         "mark": mark,
         "encoding": {
-            "x": {"field": "x", "type": "quantitative", "title": x_title},
+            "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": x_axis},
             "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},
             "color": {"field": "series", "type": "nominal", "title": None,
                       "scale": {"domain": names, "range": color_range}, "sort": names},
