@@ -4,6 +4,7 @@ script downloads, and every page renders in the dark and the light theme."""
 import io
 import pickle
 import time
+from urllib.parse import urlencode
 
 import pytest
 import torch
@@ -97,7 +98,7 @@ def test_every_page_renders_in_both_themes(chromium, app_url, scheme):
     pg.set_default_timeout(60000)
     try:
         for lesson in LESSONS:
-            pg.goto(f"{app_url}/{lesson}")
+            pg.goto(f"{app_url}/{lesson}?{urlencode(registry.lesson(lesson).live_query)}")
             wait_connected(pg)
             click_train(pg, lesson)
             wait_counter_moves(pg, 20000)
