@@ -122,7 +122,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
     # steps are whole numbers: no "0.000000" under a lone first point, no tick at step 2.5
-    x_axis: dict = {"tickMinStep": 1} if len(x) and np.all(x == np.round(x)) else {}
+    x_axis: dict = {"tickMinStep": 1, "format": ",d"} if len(x) and np.all(x == np.round(x)) else {}
     # with one or two points a line has nothing to draw: show them as dots (blown up at step 1)
     mark: dict = {"type": "line", "strokeWidth": 2, "clip": True}
     if len(keep) <= 2:
