@@ -28,7 +28,7 @@ from core.device import describe_device
 from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
-from core.ui.page import Page, start_frame
+from core.ui.page import Page
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
 
@@ -314,7 +314,6 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     ss = st.session_state
     if not running:
         ss.pop(page.key("rate_marks"), None)
-    start_frame(page, running)
     c1, c2, c3 = st.columns(3)
     c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
     c2.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")

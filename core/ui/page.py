@@ -129,44 +129,12 @@ def settings_box(page: Page, label: str = "Settings") -> Any:
     return st.expander(f"⚙️ {label}", key=key, on_change="rerun")
 
 
-# While training, the first chart of a frame (the main one) is redrawn every frame and the
-# others at most every DETAIL_SECONDS: between their updates they are re-sent byte for byte, and
-# Streamlit's Vega view skips a dataset whose bytes did not change. The browser's Vega work per
-# frame, which shares the cores with training on a lecturer's laptop, drops accordingly
-# (benchmarks/bench_live_loop.py).
-DETAIL_SECONDS = 0.45
-
-
-def start_frame(page: Page, running: bool) -> None:
-    """Called by the live loop before each frame's ``render``."""
-    st.session_state[page.key("frame")] = {"running": running, "charts": 0, "t": time.perf_counter()}
-
-
-def _throttled(page: Page, spec: dict, key: str) -> dict:
-    """The spec to send: ``spec``, or while training the one last sent for a detail chart that
-    was refreshed less than DETAIL_SECONDS ago."""
-    ss = st.session_state
-    frame = ss.get(page.key("frame"))
-    if not frame or not frame["running"]:
-        ss.pop(page.key("chart_sent"), None)
-        return spec
-    frame["charts"] += 1
-    sent = ss.setdefault(page.key("chart_sent"), {})
-    t, old = sent.get(key, (0.0, None))
-    if frame["charts"] > 1 and old is not None and frame["t"] - t < DETAIL_SECONDS:
-        return old
-    sent[key] = (frame["t"], spec)
-    return spec
-
-
 def chart(page: Page, spec: dict, key: str, width: Any = "stretch", **kw: Any) -> Any:
     """A Vega-Lite chart keyed ``{lesson}_{key}``, its text scaled with the page's in
     presentation mode. Keep ``spec`` identical between frames apart from its datasets, so the
     browser swaps data instead of rebuilding the view (core.charts). ``width="content"`` keeps
-    a chart at its spec's own width (number grids). While training, charts after the first are
-    refreshed every DETAIL_SECONDS."""
+    a chart at its spec's own width (number grids)."""
     chart_specs(page)[key] = spec          # for the take-home box's PNG/SVG buttons
-    spec = _throttled(page, spec, key)
     if page.presenting:
         spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
     return st.vega_lite_chart(spec, width=width, key=page.key(key), **kw)
