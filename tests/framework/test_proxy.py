@@ -333,8 +333,11 @@ def test_a_killed_worker_is_restarted(hall, chromium):
         s = _read_state(hall["state"])
         assert s["workers"][victim]["restarts"] == 1
         assert s["workers"][survivor]["pid"] == survivor_pid, "the other worker was restarted too"
-        # its student reloads and is served again (the run starts over; the URL keeps the settings)
-        page.reload()
+        # its student opens the lesson's link again and is served (the run starts over; the URL keeps
+        # the settings). Not page.reload(): the tab's own reconnect to the restarted worker may
+        # have landed it on Home first (seen once in CI: the new worker's first run is Streamlit's
+        # old pages mode, which does not know the lesson's page hash), and a reload keeps Home.
+        page.goto(hall["url"] + "/gan1d")
         try:
             wait_connected(page)
             page.locator(".st-key-gan1d_run").wait_for(timeout=90000)
