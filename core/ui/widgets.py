@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import settings
-from core.export import HIDE
+from core.export import HIDE, hidden_fields
 from core.settings import LEARNING_RATES, Declaration
 
 
@@ -81,8 +81,8 @@ def is_pinned(key: str) -> bool:
     """Whether a lesson link pins the setting whose widget is keyed ``key`` (``lesson_field``)."""
     for lesson, raw in _pins().items():
         if key.startswith(lesson + "_"):
-            asked = {t.strip() for t in raw.split(",")}
-            return bool(asked & {"*", "all", key[len(lesson) + 1:]})
+            name = key[len(lesson) + 1:]
+            return name in hidden_fields(raw, [name])
     return False
 
 
