@@ -260,8 +260,13 @@ class LiveRunner:
                 finally:
                     _give_slot(owner)
 
-            self._thread = threading.Thread(target=work, name="live-trainer", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=work, name="live-trainer", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:        # no thread to be had (a server at its limits): train on ticks
+                _give_slot(owner)
+                return False
+            self._thread = thread
             return True
 
     def hold(self, on: bool = True) -> None:

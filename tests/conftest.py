@@ -88,9 +88,36 @@ def wait_connected(pg) -> None:
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
-def counter(pg) -> int:
+# What a page shows when something went wrong: exceptions, alerts, the connection state.
+PAGE_PROBLEMS = """() => ({state: document.querySelector('[data-testid=stApp]')?.dataset.testConnectionState,
+    shown: Array.from(document.querySelectorAll('[data-testid=stException], [data-testid=stAlert]'))
+        .map(e => e.innerText.slice(0, 400)),
+    main: (document.querySelector('[data-testid=stMain]')?.innerText || '').slice(0, 600)})"""
+
+
+def page_problems(pg) -> str:
+    """A one-paragraph account of the page for a failure message (and a full-page screenshot)."""
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        return str(pg.evaluate(PAGE_PROBLEMS))
+    except Exception as e:  # the page itself may be gone
+        return f"(could not read the page: {e})"
+
+
+def server_log_tail(lines: int = 30) -> str:
+    log = ROOT / "tests" / ".server.log"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+def counter(pg, timeout_ms: float = 30000) -> int:
     """The live panel's first metric: the number of steps trained."""
-    value = pg.get_by_test_id("stMetricValue").first.inner_text()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        value = pg.get_by_test_id("stMetricValue").first.inner_text(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no step counter on the page for {timeout_ms / 1000:.0f} s; the page: "
+                             f"{page_problems(pg)}\nserver log:\n{server_log_tail()}") from None
     return int("".join(ch for ch in value if ch.isdigit()) or 0)
 
 
