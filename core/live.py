@@ -172,6 +172,7 @@ class LiveRunner:
         self.waiting = False                # True when the server's training cap kept us out
         self._sec_per_step = 1e-3          # running estimate, sizes the chunks
         self._thread: threading.Thread | None = None
+        self._deadline = 0.0                # when the background continuation stops by itself
         self._stop = threading.Event()
         self._ticket = _Ticket()
         # Under load, a click's full rerun can start while the previous (interrupted) run of the
@@ -235,6 +236,10 @@ class LiveRunner:
         Returns False (and sets ``waiting``) when the server's training cap is full.
         """
         with self._bg_lock:
+            t = self._thread
+            if t is not None and t.is_alive() and not self._stop.is_set() and not (self.error or self.held):
+                self._deadline = time.perf_counter() + seconds     # still training: just renew it
+                return True
             self.stop_background()
             if self.error or self.held:
                 return False
@@ -244,11 +249,12 @@ class LiveRunner:
                 return False
             self.waiting = False
             self._stop = threading.Event()
-            stop, ticket, deadline = self._stop, self._ticket, time.perf_counter() + seconds
+            stop, ticket = self._stop, self._ticket
+            self._deadline = time.perf_counter() + seconds
 
             def work() -> None:
                 try:
-                    while not stop.is_set() and time.perf_counter() < deadline and not self.error:
+                    while not stop.is_set() and time.perf_counter() < self._deadline and not self.error:
                         # one chunk at a time server-wide, in turn (see Gate)
                         if not TRAIN_GATE.acquire(ticket, stop):
                             break                    # stop_background cancelled the wait

@@ -88,6 +88,20 @@ def test_background_training_stops_at_its_deadline():
     assert r.trainer.step_count == n > 0
 
 
+def test_a_tick_renews_running_training_without_restarting_it():
+    """A frame's ``start_background`` while the continuation runs only moves its deadline on: no
+    join (which would wait for the chunk under way) and the same thread trains on."""
+    r = LiveRunner(Counter())
+    assert r.start_background(0.3)
+    first = r._thread
+    for _ in range(5):                       # ticks every 0.1 s keep it alive past 0.3 s
+        time.sleep(0.1)
+        assert r.start_background(0.3)
+        assert r._thread is first and r.training_in_background
+    r.hold(True)                             # Pause still stops it at once
+    assert not r.training_in_background and not r.start_background(0.3)
+
+
 def test_snapshot_stops_background_first():
     r = LiveRunner(Counter())
     r.start_background(5.0)
