@@ -11,8 +11,10 @@
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 import numpy as np
@@ -158,6 +160,18 @@ class Trainer(Protocol):
 # --------------------------------------------------------------------------- the runner
 
 
+_RUNNERS: "weakref.WeakSet[LiveRunner]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    """Stop every background continuation before the interpreter shuts down: a daemon thread
+    still inside a torch kernel then aborts the process ("terminate called without an active
+    exception", exit code 134) after every test passed."""
+    for runner in list(_RUNNERS):
+        runner.stop_background()
+
+
 class LiveRunner:
     """One session's trainer plus the machinery to train it in time-budgeted chunks.
 
@@ -185,6 +199,7 @@ class LiveRunner:
         self._rate_t = time.perf_counter()
         self._rate_steps = trainer.step_count
         self.steps_per_second = 0.0
+        _RUNNERS.add(self)
 
     # -- training ---------------------------------------------------------------------
     def _chunk(self, max_steps: int | None) -> int:

@@ -24,7 +24,14 @@ def takehome_box(page: Page, runner: LiveRunner, config_cls: type, load_run: Loa
     """The box, folded. ``load_run(load, failure, success)`` installs the trainer ``load(device)``
     builds; ``from_checkpoint(state, device)`` rebuilds a run from a checkpoint dict (None: the
     lesson cannot, so no upload)."""
-    with st.expander("📦 Take it home: code, data, weights, charts for slides, a lesson link", expanded=False):
+    key = page.key("takehome_open")
+    # A toggle, not an expander: folded, nothing inside is built, so every full run of the page
+    # (each click) stays cheaper for the server and the browser re-renders a smaller page on every
+    # frame. (A keyed expander with on_change="rerun" here made a later upload's rerun read every
+    # setting at its minimum, Streamlit 1.67.)
+    if not st.toggle("📦 Take it home: code, data, weights, charts for slides, a lesson link", key=key):
+        return
+    with st.container(border=True):
         code, data, pics, link = st.tabs(["PyTorch code", "History and weights", "Charts for slides", "Lesson link"])
         with code:
             _code(page, runner)

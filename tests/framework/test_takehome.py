@@ -18,10 +18,18 @@ def _setting_widgets(at, lesson):
     return [w for kind in kinds for w in getattr(at, kind) if w.key in keys]
 
 
+def _open_takehome(at, lesson):
+    at.session_state[f"{lesson}_takehome_open"] = True      # what a click on the folded box sets
+    return at.run()
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_page_has_the_takehome_box(lesson):
     at = run_page(PAGES[lesson], **registry.lesson(lesson).live_query)
-    assert any(e.label.startswith("📦 Take it home") for e in at.expander)
+    assert any(t.label.startswith("📦 Take it home") for t in at.toggle)
+    assert not any(t.label == "PyTorch code" for t in at.tabs), "folded, the box builds nothing"
+    _open_takehome(at, lesson)
+    assert not at.exception
     assert [t.label for t in at.tabs][:4] == ["PyTorch code", "History and weights", "Charts for slides", "Lesson link"]
 
 
@@ -54,7 +62,7 @@ def test_pretrained_start_keeps_pinned_settings():
 
 
 def test_lesson_link_box_shows_the_link():
-    at = run_page(PAGES["gan1d"], gan1d_seed="5")
+    at = _open_takehome(run_page(PAGES["gan1d"], gan1d_seed="5"), "gan1d")
     at.multiselect(key="gan1d_takehome_link_hide").set_value(["lr_d", "seed"]).run()
     link = at.code[-1].value
     assert "gan1d_seed=5" in link and "gan1d_hide=lr_d%2Cseed" in link
