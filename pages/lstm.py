@@ -67,9 +67,9 @@ def inspect_controls(cfg: LstmConfig) -> dict:
             bits = None
         sample = look.control("sample", disabled=bits is not None)
     T = len(bits) if bits is not None else cfg.seq_len
-    for name, hi, default in (("t", T - 1, T - 1), ("unit", cfg.hidden - 1, 0)):   # T and H change
-        if not 0 <= st.session_state.get(page.key(name), -1) <= hi:
-            st.session_state[page.key(name)] = default
+    for name, hi, default in (("t", T - 1, T - 1), ("unit", cfg.hidden - 1, 0)):   # T, H change (URL too)
+        if not (0 <= st.session_state.get(key := page.key(name), -1) <= hi and 0 <= ui.url_int(key) <= hi):
+            st.session_state[key] = default
     with v3:
         t = ui.widget(page.key("t"), dataclasses.replace(look.decls["t"], bounds=(0, max(T - 1, 1))))
     with v4:

@@ -10,7 +10,7 @@ images. A lesson page reads top-down::
 from core.ui.loop import PAUSE, TRAIN, is_running, live_panel
 from core.ui.media import image, image_grid
 from core.ui.page import Page, chart, checkpoint, page_setup, settings_box
-from core.ui.widgets import Form, LEARNING_RATES, bound, widget
+from core.ui.widgets import Form, LEARNING_RATES, bound, url_int, widget
 
 __all__ = ["PAUSE", "TRAIN", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint",
-           "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "widget"]
+           "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "url_int", "widget"]

@@ -28,7 +28,7 @@ from core.device import describe_device
 from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
-from core.ui.page import Page
+from core.ui.page import PAUSE, TRAIN, Page
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
 
@@ -42,7 +42,6 @@ SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say 
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
 TRAIN_WHILE_DRAWING = os.environ.get("DASH_TRAIN_WHILE_DRAWING", "1") == "1"
-TRAIN, PAUSE = "▶ Train", "⏸ Pause"
 
 # One torch thread per process: a class of sessions shares the cores fairly, and tiny models
 # are fastest on one thread anyway.

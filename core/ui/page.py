@@ -51,12 +51,14 @@ _BASE_CSS = """
 """ + _IMAGE_CSS + """
 </style>
 """
-PRESENT_CHART_SCALE = 20 / 14
-# Vega draws on a canvas instead of building SVG nodes: every live frame then costs Chromium
+PRESENT_CHART_SCALE = 20 / 14     # the page's type grows from 14 to 20 px; chart text follows
+TRAIN, PAUSE = "▶ Train", "⏸ Pause"      # the live loop's Train/Pause control (core.ui.loop)
+# While training, Vega draws on a canvas instead of building SVG nodes: every live frame costs Chromium
 # 10–25 % less (bench_live_loop.py, all ten training pages; autoencoders' three scatter maps
 # 222 → 182 ms a frame, and leaving that page while it trains 0.8–1.6 → 0.5 s).
 # DASH_CHART_RENDERER=svg restores Vega's default.
-CANVAS = os.environ.get("DASH_CHART_RENDERER", "canvas") == "canvas"     # the page's type grows from 14 to 20 px; chart text follows
+# Paused, charts stay SVG: their titles and labels are text in the page (tests, screen readers).
+CANVAS = os.environ.get("DASH_CHART_RENDERER", "canvas") == "canvas"
 
 
 def _pause_other_lessons(lesson: str) -> None:
@@ -142,7 +144,7 @@ def chart(page: Page, spec: dict, key: str, width: Any = "stretch", **kw: Any) -
     chart_specs(page)[key] = spec          # for the take-home box's PNG/SVG buttons
     if page.presenting:
         spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
-    if CANVAS:
+    if CANVAS and st.session_state.get(page.key("run")) == TRAIN:   # paused: SVG, its text in the page
         spec = {**spec, "usermeta": {"embedOptions": {"renderer": "canvas"}}}
     return st.vega_lite_chart(spec, width=width, key=page.key(key), **kw)
 

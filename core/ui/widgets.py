@@ -36,6 +36,16 @@ def forget_url_param(key: str) -> None:
         del st.query_params[key]
 
 
+def url_int(key: str, default: int = 0) -> int:
+    """The link's value for the integer widget keyed ``key`` (``default`` when absent or unreadable).
+    A bound widget takes a stale ``?key=`` over a value set in session state, so a page that
+    narrows a widget's range must check the link's value too (lstm: ?lstm_t=25 after T fell to 21)."""
+    try:
+        return int(float(st.query_params.get(key, default)))
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
 def rename_url_params(old_prefix: str, new_prefix: str) -> None:
     """Read links of an older form: ``?fc_lr=…`` becomes ``?forecast_lr=…`` before any widget
     reads the URL (both Streamlit's saved copy and the address bar)."""
