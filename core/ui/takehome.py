@@ -21,7 +21,7 @@ LoadRun = Callable[[Callable[[Any], Any], str, str], None]
 
 def takehome_box(page: Page, runner: LiveRunner, config_cls: type, load_run: LoadRun,
                  from_checkpoint: Callable[[dict, Any], Any] | None) -> None:
-    """The box, folded. ``load_run(load, failure, success)`` installs the trainer ``load(device)``
+    """The box, behind a switch that starts off. ``load_run(load, failure, success)`` installs the trainer ``load(device)``
     builds; ``from_checkpoint(state, device)`` rebuilds a run from a checkpoint dict (None: the
     lesson cannot, so no upload)."""
     key = page.key("takehome_open")
