@@ -14,7 +14,8 @@ PyTorch loop of the same two models.
     training buys less robustness against an iterated attack than FGSM's own figure suggests;
 * speed: steps/s of the lesson's trainer at its defaults (``ours``, its curve measurement
   included) and of a plain PyTorch loop of the same two models (``plain_loop``, its tutorial-style
-  measurement included), target ratio ≥ 1.5; also both without any measurement; and the longest
+  measurement included), target ratio ≥ 1.5; also both without any measurement, the trainer with
+  its hand-written convnet path switched off (``ours_autograd``: what ``fast.py`` buys); and the longest
   step the widgets allow (convnet large, batch 256, every digit attacked, a measurement chunk).
 
 Prints one JSON object. One torch thread, CPU, as the server runs it.
@@ -36,7 +37,7 @@ import torch.nn.functional as F  # noqa: E402
 from benchmarks import bench_throughput  # noqa: E402
 from core import digits  # noqa: E402
 from core.lessons.adversarial import AdversarialConfig, AdversarialTrainer  # noqa: E402
-from core.lessons.adversarial.attacks import fgsm_curve, pgd  # noqa: E402
+from core.lessons.adversarial.attacks import fgsm_curve, input_gradient, pgd  # noqa: E402
 from core.lessons.adversarial.config import width_of  # noqa: E402
 from core.lessons.adversarial.models import make_model, to_unit  # noqa: E402
 from core.lessons.adversarial.trainer import EPS_GRID, EVAL_N, heldout_interleaved  # noqa: E402
@@ -50,6 +51,15 @@ STEP = ("one update of two convnets (1→16→32 strided convs → 10) on the sa
 def ours(seconds: float, model: str = "convnet") -> float:
     """The lesson's trainer at its defaults, its curve measurement (every 100 steps) included."""
     t = AdversarialTrainer(AdversarialConfig(model=model), CPU)
+    return bench_throughput.rate(t.step, seconds, warmup=3)
+
+
+def ours_autograd(seconds: float, model: str = "convnet") -> float:
+    """``ours`` with the convnet's hand-written forward and backward (``fast.py``) switched off:
+    every gradient by autograd, as before that path; what the path itself buys, in the same run."""
+    t = AdversarialTrainer(AdversarialConfig(model=model), CPU)
+    t._fast = None
+    t._input_gradient = input_gradient
     return bench_throughput.rate(t.step, seconds, warmup=3)
 
 
@@ -183,13 +193,15 @@ def main() -> None:
     speed = {}
     for model in ("convnet", "mlp"):       # the default first; the MLP for comparison
         for name, fn in (("ours", ours), ("plain_loop", plain_loop), ("ours_training_only", ours_training_only),
-                         ("plain_training_only", plain_training_only)):
+                         ("plain_training_only", plain_training_only),
+                         *((("ours_autograd", ours_autograd),) if model == "convnet" else ())):
             key = name if model == "convnet" else f"{name}_mlp"
             speed[key] = round(max(fn(a.speed_seconds, model=model) for _ in range(2)), 1)
     out = {"benchmark": "adversarial", "torch": torch.__version__, "threads": 1, "clock": a.clock,
            "targets": targets(a.seconds),
            "steps_per_s": speed, "ratio": round(speed["ours"] / speed["plain_loop"], 2),
            "ratio_training_only": round(speed["ours_training_only"] / speed["plain_training_only"], 2),
+           "ratio_autograd_path": round(speed["ours_autograd"] / speed["plain_loop"], 2),
            "ratio_mlp": round(speed["ours_mlp"] / speed["plain_loop_mlp"], 2),
            "ratio_mlp_training_only": round(speed["ours_training_only_mlp"] / speed["plain_training_only_mlp"], 2),
            "max_step_s": max_step(), "step": STEP,

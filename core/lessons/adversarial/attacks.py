@@ -12,6 +12,7 @@ PGD is BIM started from a random point of the ε-ball. Shapes: x [B, 1, 16, 16],
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -103,12 +104,15 @@ def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     return (model(x).argmax(1) == y).float().mean()
 
 
-def fgsm_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps_grid: torch.Tensor) -> torch.Tensor:
-    """Accuracy under untargeted FGSM for every ε of ``eps_grid`` ([E]) at once: [E].
+def fgsm_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps_grid: torch.Tensor,
+               gradient: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+               ) -> torch.Tensor:
+    """Accuracy under untargeted FGSM for every ε of ``eps_grid`` ([E]) at once: [E]. ``gradient``
+    computes ∇ₓ J as ``input_gradient`` does (the trainer passes its faster one).
 
     The gradient sign at x does not depend on ε, so one backward pass serves every ε, and all
     E·B attacked images go through the model as one batch: x̃_e = clip₀₁(x + ε_e · sign(∇ₓ J))."""
-    g = input_gradient(model, x, y).sign()                                   # [B, 1, 16, 16]
+    g = (gradient or input_gradient)(model, x, y).sign()                     # [B, 1, 16, 16]
     with torch.no_grad():
         x_all = (x.unsqueeze(0) + eps_grid.view(-1, 1, 1, 1, 1) * g.unsqueeze(0)).clamp(0.0, 1.0)
         pred = model(x_all.flatten(0, 1)).argmax(1).view(len(eps_grid), -1)  # [E, B]

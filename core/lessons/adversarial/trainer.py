@@ -11,10 +11,12 @@ Every ``eval_every`` steps both models' accuracy against ε is measured on 500 h
 Each step's snapshot attacks one held-out digit with the page's settings. No Streamlit.
 
 Why it is faster than a plain PyTorch loop of the same two models (benchmarks/bench_adversarial.py):
-the FGSM gradient is taken for the input only (``torch.autograd.grad``: no weight gradients that
-are thrown away); both models' losses go back in one backward pass and both are updated by one
-fused Adam (element-wise, so the same as two); batch indices are drawn in blocks; no ``.item()``
-per step (one device sync per chunk).
+the FGSM gradient is taken for the input only (no weight gradients that are thrown away); the
+convnets' forward and backward are written out with the fastest kernels for their shapes
+(``fast.py``: the input gradient of a stride-2 convolution in sub-pixel form, no autograd graph),
+the MLP's go back in one autograd pass; both models are updated by one fused Adam (element-wise,
+so the same as two); batch indices are drawn in blocks; no ``.item()`` per step (one device sync
+per chunk).
 
 Shapes: x [B, 1, 16, 16] in [0, 1]; y [B]; logits [B, 10].
 """
@@ -31,6 +33,7 @@ from torch import nn
 from core import digits
 from core.lessons.adversarial.attacks import fgsm_curve, input_gradient
 from core.lessons.adversarial.config import AdversarialConfig, width_of
+from core.lessons.adversarial.fast import FastConvNet
 from core.lessons.adversarial.models import make_model, to_unit
 from core.lessons.adversarial.probe import probe
 from core.live import History
@@ -92,6 +95,10 @@ class AdversarialTrainer(TrainerBase):
         self.curves = np.full((2, len(EPS_GRID)), np.nan)
         self._frozen = [copy.deepcopy(m).requires_grad_(False) for m in (self.clean, self.robust)]
         self._chunk: int | None = None
+        # the convnets' hand-written forward and backward (fast.py); the MLP trains by autograd
+        # (measured on the CPU; on a GPU cuDNN's own kernels are left to do it)
+        self._fast = ((FastConvNet(self.clean), FastConvNet(self.robust))
+                      if FastConvNet.supports(self.clean) and self.device.type == "cpu" else None)
         self.measure_now()
 
     def on_live_change(self, old: AdversarialConfig, new: AdversarialConfig) -> None:
@@ -116,16 +123,36 @@ class AdversarialTrainer(TrainerBase):
         k = int(round(cfg.adv_share * len(idx)))
         if k > 0 and cfg.train_eps > 0:
             # x̃ = clip₀₁(x + ε · sign(∇ₓ J(θ_r, x, y))) for the first k digits of the batch
-            g = input_gradient(self.robust, x[:k], y[:k])
+            g = self._input_gradient(self.robust, x[:k], y[:k])
             x_mix = torch.cat([(x[:k] + cfg.train_eps * g.sign()).clamp(0.0, 1.0), x[k:]])
         else:
             x_mix = x
+        if self._fast is not None:
+            return self._update_fast(x, x_mix, y)
         loss_c = F.cross_entropy(self.clean(x), y)
         loss_r = F.cross_entropy(self.robust(x_mix), y)
         self.opt.zero_grad(set_to_none=True)
         (loss_c + loss_r).backward()          # disjoint weights: each model gets its own gradient
         self.opt.step()
         return torch.stack([loss_c.detach(), loss_r.detach()])
+
+    def _update_fast(self, x: torch.Tensor, x_mix: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The convnets' update with the hand-written backward (``fast.py``): the same gradients as
+        ``(loss_c + loss_r).backward()``, put where Adam reads them."""
+        scale = 1.0 / len(y)                  # cross-entropy's mean over the batch
+        fast_c, fast_r = self._fast
+        loss_c, grads_c, _ = fast_c.grads(x, y, scale)
+        loss_r, grads_r, _ = fast_r.grads(x_mix, y, scale)
+        for p, g in zip(fast_c.params + fast_r.params, grads_c + grads_r):
+            p.grad = g
+        self.opt.step()
+        return torch.stack([loss_c, loss_r])
+
+    def _input_gradient(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """∇ₓ J summed over the batch (``attacks.input_gradient``), by the fast path for a convnet."""
+        if FastConvNet.supports(model) and self.device.type == "cpu":
+            return FastConvNet(model).grads(x, y, 1.0, weights=False, inputs=True)[2]
+        return input_gradient(model, x, y)
 
     def train_steps(self, n: int) -> None:
         for _ in range(n):
@@ -151,7 +178,8 @@ class AdversarialTrainer(TrainerBase):
         s = slice(self._chunk * n, (self._chunk + 1) * n)
         for i, model in enumerate(self._frozen):
             # FGSM accuracy for every ε at once: n digits × E values of ε in one batch
-            self._correct[i] += n * fgsm_curve(model, self.x_eval[s], self.y_eval[s], self.eps_grid)
+            self._correct[i] += n * fgsm_curve(model, self.x_eval[s], self.y_eval[s], self.eps_grid,
+                                               gradient=self._input_gradient)
         self._chunk += 1
         if self._chunk == EVAL_CHUNKS:
             self._chunk = None
