@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.fastconv import transposed
 from core.lessons.adversarial.models import ConvNet
 
 aten = torch.ops.aten
@@ -115,7 +116,7 @@ class FastConvNet:
                                                         [0, 0], 1, [False, True, True])
                 grads = [gw1, gb1, gw2, gb2, dz.t() @ flat, dz.sum(0)]
             if inputs:
-                # ∂J/∂x = conv₁ᵀ(∂J/∂a₁): with one input channel the sub-pixel form has only 4 output
-                # channels, and ATen's own transposed convolution is the faster of the two
-                dx = aten.slow_conv_transpose2d(d1, w1, [4, 4], None, STRIDE, PAD, [0, 0], DIL)
+                # ∂J/∂x = conv₁ᵀ(∂J/∂a₁): with one input channel, ATen's own transposed convolution
+                # is faster than the sub-pixel form (core.fastconv)
+                dx = transposed(d1, w1)
         return loss, grads, dx
