@@ -205,3 +205,20 @@ class FlatSGD:
 
     def load_state_dict(self, s: dict[str, Any]) -> None:
         self.buf = None if s.get("buf") is None else s["buf"].to(self.net.flat).clone()
+
+
+class FastDropout(nn.Dropout):
+    """``nn.Dropout`` (inverted dropout, training mode only) with its mask drawn as uniform numbers
+    and a comparison instead of ``bernoulli_``, which on this CPU takes 2.8 ms for a [64, 32, 128]
+    activation against 1.0 ms (``F.dropout``'s whole cost; the char-RNN step is ~16 ms). The same
+    distribution, another random stream:
+
+        y = x ⊙ m / (1 − p),   m_i = [u_i ≥ p],  u_i ~ U[0, 1)   (each unit kept with probability 1 − p)
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p >= 1.0:
+            return x * 0.0
+        return x * (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))

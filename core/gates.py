@@ -186,4 +186,5 @@ class FramePacer:
         return min(self.hi, max(self.lo, n * self.seconds_per_frame / self.share))
 
 
-PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.5")))
+PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.5")),
+                   lo=float(os.environ.get("DASH_FRAME_SECONDS", "0.16")))

@@ -35,7 +35,7 @@ from core.ui.widgets import is_pinned
 # One student alone: ~6 frames a second, which left training 0.65–0.70 of its solo speed against
 # 0.52–0.65 at 10 frames a second (bench_live_loop.py, Chromium on the same 2 cores).
 # core.gates.FramePacer stretches it when many students train at once.
-TICK_SECONDS = 0.16
+TICK_SECONDS = PACER.lo      # DASH_FRAME_SECONDS, 0.16 unless set
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why

@@ -58,3 +58,31 @@ def test_flat_optimisers_match_torch_optim(kind):
         opt.step()
         for p, q in zip(ref.parameters(), net.params):
             assert torch.allclose(p, q, atol=1e-10), (kind, step)
+
+
+def test_fast_dropout_is_inverted_dropout():
+    """y = x ⊙ m / (1 − p) with m_i ∈ {0, 1} kept at rate 1 − p; identity in eval mode or at p = 0;
+    zeros at p = 1; the gradient is m / (1 − p), as nn.Dropout's."""
+    from core.fastnet import FastDropout
+    torch.manual_seed(0)
+    x = torch.randn(64, 32, 128, dtype=torch.float64, requires_grad=True)
+    drop = FastDropout(0.3)
+    y = drop(x)
+    kept = y != 0
+    assert torch.allclose(y[kept], x[kept] / 0.7, rtol=1e-12, atol=0)
+    assert abs(kept.double().mean().item() - 0.7) < 0.01          # 262,144 draws: σ ≈ 0.001
+    y.backward(torch.ones_like(y))
+    assert torch.allclose(x.grad, kept.double() / 0.7, rtol=1e-12, atol=0)
+    drop.eval()
+    assert drop(x) is x
+    drop.train()
+    drop.p = 0.0
+    assert drop(x) is x
+    drop.p = 1.0
+    assert torch.count_nonzero(drop(x)) == 0
+    # the same seed gives the same mask; a fresh draw gives another
+    torch.manual_seed(5)
+    a = FastDropout(0.5)(x)
+    torch.manual_seed(5)
+    assert torch.equal(FastDropout(0.5)(x), a)
+    assert not torch.equal(FastDropout(0.5)(x), a)

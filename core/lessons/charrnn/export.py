@@ -102,19 +102,28 @@ eval_ids = ids[torch.from_numpy(rows[None, :] + np.arange(EVAL_LEN + 1)[:, None]
 # Seeding as in the app: SEED for the weights, SEED + 1 for the pass offsets, SEED + 2 for dropout.
 
 # %%
+def dropout(h, p, training):
+    """Inverted dropout, written out: keep each unit with probability 1 − p, scale by 1/(1 − p).
+    The same maths as nn.Dropout; the mask comes from uniform numbers (as in the app, where that
+    is faster than nn.Dropout's Bernoulli draws), so the random draws match the app's."""
+    if not training or p == 0:
+        return h
+    keep = (torch.rand_like(h) >= p).float()                 # m_i = [u_i ≥ p], u_i ~ U[0, 1)
+    return h * keep.mul_(1.0 / (1.0 - p))
+
+
 class CharRNN(nn.Module):
     def __init__(self):
         super().__init__()
         cell = {{"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}}[CELL]
-        # nn's dropout acts between stacked layers only; self.drop adds it before the output layer
+        # nn's dropout acts between stacked layers only; dropout() adds it before the output layer
         self.rnn = cell(V, HIDDEN, LAYERS, dropout=DROPOUT if LAYERS > 1 else 0.0)
-        self.drop = nn.Dropout(DROPOUT)
         self.out = nn.Linear(HIDDEN, V)
 
     def forward(self, x, state=None):
         """x: [T, B] character ids -> (logits [T, B, V], the state after the last character)."""
         h, state = self.rnn(F.one_hot(x, V).float(), state)   # h: [T, B, HIDDEN]
-        return self.out(self.drop(h)), state
+        return self.out(dropout(h, DROPOUT, self.training)), state
 
 
 def detach(state):
