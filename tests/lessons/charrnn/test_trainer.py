@@ -161,3 +161,21 @@ def test_corpora_are_plain_and_small():
     assert total < 1_000_000
     names = data.shipped("names")
     assert "Mary" in names.lines and len(names.lines) > 5000
+
+
+def test_ngram_labels_close_in_value_go_to_different_columns():
+    """The dashed n-gram lines' labels: neighbours by value are staggered, so the close ones
+    (the prose's 3-gram 2.93 and 4-gram 2.78) do not print on top of each other."""
+    from core.lessons.charrnn import charts
+    ngram = {1: 4.36, 2: 3.50, 3: 2.93, 4: 2.78, 5: 3.20}
+    h = {"step": np.arange(3), "loss": np.ones(3)}
+    m = {"step": np.arange(0), "heldout_bits": np.zeros(0)}
+    spec = charts.bits(h, m, ngram, 300)
+    table = spec["datasets"]["ngram"]
+    rows = sorted(zip(table["y"].to_pylist(), table["col"].to_pylist()), reverse=True)
+    assert [y for y, _ in rows] == sorted(ngram.values(), reverse=True)
+    cols = [c for _, c in rows]
+    assert all(a != b for a, b in zip(cols, cols[1:])), cols
+    texts = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "text"
+             and layer["data"]["name"] == "ngram"]
+    assert len(texts) == charts.LABEL_COLUMNS
