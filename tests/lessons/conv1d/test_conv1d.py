@@ -204,3 +204,26 @@ def test_control_charts_have_six_balanced_classes():
     rise = x[:, -10:].mean(1) - x[:, :10].mean(1)
     assert rise[y == 2].min() > 0 and rise[y == 3].max() < 0           # trends go their way
     assert np.abs(x[y == 0]).max() <= 0.6 + 1e-6                       # normal: m ± 3s, scaled
+
+
+def test_model_names_fit_on_the_charts():
+    """The bars' axis shows short names (whole at presentation size), the full name in the
+    tooltip; the accuracy legend is wide enough for the longest full name."""
+    from core.lessons.conv1d import charts as cc
+    from core.lessons.conv1d.model import MODELS
+    spec = cc.speed_chart({m: 100.0 for m in MODELS})
+    bars = spec["datasets"]["bars"]
+    assert all(len(name) <= 12 for name in bars["model"].to_pylist())
+    assert bars["full"].to_pylist() == list(MODELS.values())
+    assert len(set(bars["model"].to_pylist())) == len(MODELS)
+    acc = cc.accuracy_chart({"step": np.arange(2), **{f"acc_{m}": np.ones(2) for m in MODELS}}, list(MODELS), 2)
+    # ~11 px a character at the page's largest font: "Dilated causal stack" needs ~220 px
+    assert acc["config"]["legend"]["labelLimit"] >= 11 * max(map(len, MODELS.values()))
+    # two columns filled row by row: the first (positions 0, 2) holds the two longest names
+    order = acc["layer"][0]["encoding"]["color"]["legend"]["values"]
+    assert sorted(order) == sorted(MODELS.values())
+    assert sorted(map(len, order[0::2]), reverse=True) == sorted(map(len, order), reverse=True)[:2]
+    three = cc.accuracy_chart({"step": np.arange(2), **{f"acc_{m}": np.ones(2) for m in MODELS}},
+                              ["lstm", "conv", "wavenet"], 2)
+    assert sorted(three["layer"][0]["encoding"]["color"]["legend"]["values"]) == sorted(
+        [MODELS["lstm"], MODELS["conv"], MODELS["wavenet"]])
