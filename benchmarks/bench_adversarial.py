@@ -37,7 +37,7 @@ import torch.nn.functional as F  # noqa: E402
 from benchmarks import bench_throughput  # noqa: E402
 from core import digits  # noqa: E402
 from core.lessons.adversarial import AdversarialConfig, AdversarialTrainer  # noqa: E402
-from core.lessons.adversarial.attacks import fgsm_curve, input_gradient, pgd  # noqa: E402
+from core.lessons.adversarial.attacks import fgsm_curve, pgd  # noqa: E402
 from core.lessons.adversarial.config import width_of  # noqa: E402
 from core.lessons.adversarial.models import make_model, to_unit  # noqa: E402
 from core.lessons.adversarial.trainer import EPS_GRID, EVAL_N, heldout_interleaved  # noqa: E402
@@ -59,7 +59,6 @@ def ours_autograd(seconds: float, model: str = "convnet") -> float:
     every gradient by autograd, as before that path; what the path itself buys, in the same run."""
     t = AdversarialTrainer(AdversarialConfig(model=model), CPU)
     t._fast = None
-    t._input_gradient = input_gradient
     return bench_throughput.rate(t.step, seconds, warmup=3)
 
 

@@ -56,7 +56,7 @@ def _runner(page: Page) -> LiveRunner | None:
 def is_running(page: Page) -> bool:
     """Whether the student has asked this page to train (and it has not blown up)."""
     runner = _runner(page)
-    return st.session_state.get(page.key("run")) == TRAIN and not (runner is not None and runner.error)
+    return page.train_chosen() and not (runner is not None and runner.error)
 
 
 def _install(page: Page, trainer: Any) -> None:
@@ -335,7 +335,7 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
                 "Training starts by itself when one finishes.", icon="⏳")
     if runner.error:
         st.error(runner.error, icon="🛑")
-        if ss.get(page.key("run")) == TRAIN:
+        if page.train_chosen():
             ss[page.key("pause_now")] = True
             st.rerun()  # redeclare the fragment without run_every and show ▶ Train
     if snap is None:

@@ -26,6 +26,11 @@ class Page:
     def key(self, name: str) -> str:
         return f"{self.lesson}_{name}"
 
+    def train_chosen(self) -> bool:
+        """Whether the Train/Pause control stands on ▶ Train (``core.ui.loop.is_running`` adds
+        "and the run has not blown up")."""
+        return st.session_state.get(self.key("run")) == TRAIN
+
 
 # Live images are sent at their own size (a 16×16 digit is 16×16 pixels) and enlarged by the
 # browser: without this they would be smeared by smoothing.
@@ -144,7 +149,7 @@ def chart(page: Page, spec: dict, key: str, width: Any = "stretch", **kw: Any) -
     chart_specs(page)[key] = spec          # for the take-home box's PNG/SVG buttons
     if page.presenting:
         spec = charts.scale_fonts(spec, PRESENT_CHART_SCALE)
-    if CANVAS and st.session_state.get(page.key("run")) == TRAIN:   # paused: SVG, its text in the page
+    if CANVAS and page.train_chosen():       # paused: SVG, its text in the page
         spec = {**spec, "usermeta": {"embedOptions": {"renderer": "canvas"}}}
     return st.vega_lite_chart(spec, width=width, key=page.key(key), **kw)
 

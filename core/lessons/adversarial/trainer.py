@@ -150,7 +150,7 @@ class AdversarialTrainer(TrainerBase):
 
     def _input_gradient(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """∇ₓ J summed over the batch (``attacks.input_gradient``), by the fast path for a convnet."""
-        if FastConvNet.supports(model) and self.device.type == "cpu":
+        if self._fast is not None:         # a convnet on the CPU (the frozen copies are convnets too)
             return FastConvNet(model).grads(x, y, 1.0, weights=False, inputs=True)[2]
         return input_gradient(model, x, y)
 
