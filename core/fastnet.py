@@ -8,18 +8,23 @@ directly in one flat buffer, and Adam/SGD update all weights with a handful of o
 ``tests/test_fastnet.py`` checks outputs, gradients and optimiser updates against autograd
 and ``torch.optim`` to 1e-6 (float64).
 
+The maths are TorchScript functions (``script``), so a caller can run many updates in one call
+that holds no interpreter lock: a server shared by a class spends its lock on frames, and the
+training chunks of all sessions run beside them on another core (issue 20). Called from Python
+they compute exactly what the plain functions do (the same ATen kernels, tested bit for bit).
+
 Layer l (1-based, L layers): pre_l = h_{l−1} W_lᵀ + b_l, h_l = act(pre_l) for l < L,
 output = pre_L. Shapes: W_l: [n_l, n_{l−1}], b_l: [n_l], h_l: [B, n_l].
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+import warnings
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 from torch import nn
 
-aten = torch.ops.aten
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu")
 LEAKY_SLOPE = 0.2
@@ -29,26 +34,130 @@ def torch_activation(name: str) -> nn.Module:
     return {"relu": nn.ReLU(), "leaky_relu": nn.LeakyReLU(LEAKY_SLOPE), "tanh": nn.Tanh(), "elu": nn.ELU()}[name]
 
 
+def script(fn: Callable) -> Callable:
+    """``fn`` compiled by TorchScript, whose calls release the interpreter lock; ``fn`` itself where
+    TorchScript is gone (torch deprecates it; 2.13 still has it), the same maths
+    holding the lock."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.script(fn)
+    except Exception:       # no TorchScript in this torch: run the plain function
+        return fn
+
+
+@script
 def _act(name: str, pre: torch.Tensor) -> torch.Tensor:
     if name == "relu":
         return torch.relu(pre)
     if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(pre, LEAKY_SLOPE)
+        return torch.nn.functional.leaky_relu(pre, 0.2)     # LEAKY_SLOPE (TorchScript takes no float globals)
     if name == "tanh":
         return torch.tanh(pre)
     return torch.nn.functional.elu(pre)
 
 
+@script
 def _act_backward(name: str, grad: torch.Tensor, pre: torch.Tensor, post: torch.Tensor) -> torch.Tensor:
     """δpre = δh ⊙ act'(pre), with the same kernels autograd uses."""
     if name == "relu":
-        return aten.threshold_backward(grad, post, 0)
+        return torch.ops.aten.threshold_backward(grad, post, 0)
     if name == "leaky_relu":
-        return aten.leaky_relu_backward(grad, pre, LEAKY_SLOPE, False)
+        return torch.ops.aten.leaky_relu_backward(grad, pre, 0.2, False)   # LEAKY_SLOPE
     if name == "tanh":
-        return aten.tanh_backward(grad, post)
+        return torch.ops.aten.tanh_backward(grad, post)
     # elu with alpha 1: δpre = δh ⊙ (1 if pre > 0 else h + 1)
-    return aten.elu_backward(grad, 1.0, 1.0, 1.0, True, post)
+    return torch.ops.aten.elu_backward(grad, 1.0, 1.0, 1.0, True, post)
+
+
+@script
+def mlp_forward(params: List[torch.Tensor], act: str, x: torch.Tensor) -> torch.Tensor:
+    """x: [B, n_0] -> [B, n_L] through layers params = [W_1, b_1, …, W_L, b_L], no cache."""
+    L = len(params) // 2
+    h = x
+    for l in range(L):
+        # pre_l = h_{l−1} W_lᵀ + b_l
+        h = torch.addmm(params[2 * l + 1], h, params[2 * l].t())
+        if l < L - 1:
+            h = _act(act, h)
+    return h
+
+
+@script
+def mlp_forward_cache(params: List[torch.Tensor], act: str, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    """Forward keeping [h_0, pre_1, h_1, …, pre_L] for ``mlp_backward``."""
+    L = len(params) // 2
+    cache = [x]
+    h = x
+    for l in range(L):
+        pre = torch.addmm(params[2 * l + 1], h, params[2 * l].t())
+        if l < L - 1:
+            h = _act(act, pre)
+            cache.append(pre)
+            cache.append(h)
+        else:
+            cache.append(pre)
+            h = pre
+    return h, cache
+
+
+@script
+def mlp_backward(params: List[torch.Tensor], grads: List[torch.Tensor], act: str, cache: List[torch.Tensor],
+                 d_out: torch.Tensor, param_grads: bool, input_grad: bool) -> Optional[torch.Tensor]:
+    """Backpropagate δoutput: [B, n_L]; writes ∂L/∂θ into ``grads`` (views of one flat buffer,
+    overwritten) when ``param_grads``; returns δx: [B, n_0] when ``input_grad``."""
+    L = len(params) // 2
+    d_pre = d_out
+    for i in range(L):
+        l = L - 1 - i
+        if param_grads:
+            # ∂L/∂W_l = δpre_lᵀ h_{l−1};  ∂L/∂b_l = Σ_batch δpre_l
+            torch.mm(d_pre.t(), cache[2 * l], out=grads[2 * l])
+            torch.sum(d_pre, 0, out=grads[2 * l + 1])
+        if l == 0 and not input_grad:
+            return None
+        # δh_{l−1} = δpre_l W_l
+        d_h = torch.mm(d_pre, params[2 * l])
+        if l == 0:
+            return d_h
+        d_pre = _act_backward(act, d_h, cache[2 * l - 1], cache[2 * l])
+    return None
+
+
+# Whether the functions here were compiled (False: this torch has no TorchScript; same results).
+SCRIPTED = type(mlp_forward).__name__ == "ScriptFunction"
+
+# An optimiser as the scripted code sees it: (kind "adam" | "sgd", state₁ (Adam's m, SGD's
+# momentum buffer), state₂ (Adam's v; SGD: unused), [lr, β₁, β₂, ε, momentum]).
+OptArgs = Tuple[str, torch.Tensor, torch.Tensor, List[float]]
+
+
+@script
+def opt_update(opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], flat: torch.Tensor, grad: torch.Tensor,
+               t: int) -> int:
+    """One update of ``flat`` [P] from ``grad`` [P]; t: the optimiser's step count before it
+    (Adam: its steps; SGD: its steps since the momentum buffer started). Returns the new count."""
+    kind, s1, s2, h = opt
+    lr, b1, b2, eps, momentum = h[0], h[1], h[2], h[3], h[4]
+    if kind == "adam":
+        t += 1
+        # m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − (lr/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε)
+        s1.mul_(b1).add_(grad, alpha=1 - b1)
+        s2.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = (s2.sqrt() / math.sqrt(1 - b2 ** t)).add_(eps)
+        flat.addcdiv_(s1, denom, value=-lr / (1 - b1 ** t))
+        return t
+    if momentum != 0.0:
+        # b ← μb + g (b = g at first);  θ ← θ − lr·b
+        if t == 0:
+            s1.copy_(grad)
+        else:
+            s1.mul_(momentum).add_(grad)
+        flat.add_(s1, alpha=-lr)
+        return t + 1
+    # θ ← θ − lr·g
+    flat.add_(grad, alpha=-lr)
+    return t
 
 
 class FlatMLP:
@@ -94,30 +203,13 @@ class FlatMLP:
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [B, n_0] -> [B, n_L], no cache (evaluation)."""
-        h = x
-        for l in range(self.n_layers):
-            W, b = self.params[2 * l], self.params[2 * l + 1]
-            h = torch.addmm(b, h, W.t())
-            if l < self.n_layers - 1:
-                h = _act(self.act, h)
-        return h
+        return mlp_forward(self.params, self.act, x)
 
     __call__ = forward
 
     def forward_cache(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Forward keeping [h_0, pre_1, h_1, …, pre_L] for ``backward``."""
-        cache = [x]
-        h = x
-        for l in range(self.n_layers):
-            W, b = self.params[2 * l], self.params[2 * l + 1]
-            pre = torch.addmm(b, h, W.t())
-            if l < self.n_layers - 1:
-                h = _act(self.act, pre)
-                cache += [pre, h]
-            else:
-                cache.append(pre)
-                h = pre
-        return h, cache
+        return mlp_forward_cache(self.params, self.act, x)
 
     def backward(self, cache: list[torch.Tensor], d_out: torch.Tensor, *,
                  param_grads: bool = True, input_grad: bool = False) -> torch.Tensor | None:
@@ -125,22 +217,11 @@ class FlatMLP:
 
         Returns δx: [B, n_0] when ``input_grad``.
         """
-        d_pre = d_out
-        for l in reversed(range(self.n_layers)):
-            W = self.params[2 * l]
-            h_in = cache[2 * l]
-            if param_grads:
-                # ∂L/∂W_l = δpre_lᵀ h_{l−1};  ∂L/∂b_l = Σ_batch δpre_l
-                torch.mm(d_pre.t(), h_in, out=self.grads[2 * l])
-                torch.sum(d_pre, 0, out=self.grads[2 * l + 1])
-            if l == 0 and not input_grad:
-                return None
-            # δh_{l−1} = δpre_l W_l
-            d_h = torch.mm(d_pre, W)
-            if l == 0:
-                return d_h
-            d_pre = _act_backward(self.act, d_h, cache[2 * l - 1], cache[2 * l])
-        return None
+        return mlp_backward(self.params, self.grads, self.act, cache, d_out, param_grads, input_grad)
+
+    def script_args(self) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, str]:
+        """(params, grads, flat, grad, activation): the net as scripted code takes it."""
+        return self.params, self.grads, self.flat, self.grad, self.act
 
     def state_dict(self) -> dict[str, Any]:
         return {"sizes": list(self.sizes), "act": self.act, "flat": self.flat.detach().cpu().clone()}
@@ -155,10 +236,8 @@ class FlatMLP:
 
 
 class FlatAdam:
-    """Adam (Kingma & Ba) on one flat parameter vector; the same arithmetic as torch.optim.Adam.
-
-    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − (lr/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε)
-    """
+    """Adam (Kingma & Ba) on one flat parameter vector; the same arithmetic as torch.optim.Adam
+    (``opt_update``)."""
 
     def __init__(self, net: FlatMLP, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         self.net, self.lr, self.betas, self.eps = net, lr, betas, eps
@@ -166,14 +245,11 @@ class FlatAdam:
         self.v = torch.zeros_like(net.flat)
         self.t = 0
 
+    def script_args(self) -> OptArgs:
+        return "adam", self.m, self.v, [float(self.lr), float(self.betas[0]), float(self.betas[1]), float(self.eps), 0.0]
+
     def step(self) -> None:
-        b1, b2 = self.betas
-        g, p = self.net.grad, self.net.flat
-        self.t += 1
-        self.m.mul_(b1).add_(g, alpha=1 - b1)
-        self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = (self.v.sqrt() / math.sqrt(1 - b2 ** self.t)).add_(self.eps)
-        p.addcdiv_(self.m, denom, value=-self.lr / (1 - b1 ** self.t))
+        self.t = opt_update(self.script_args(), self.net.flat, self.net.grad, self.t)
 
     def state_dict(self) -> dict[str, Any]:
         return {"kind": "adam", "t": self.t, "m": self.m.cpu().clone(), "v": self.v.cpu().clone(),
@@ -184,27 +260,29 @@ class FlatAdam:
 
 
 class FlatSGD:
-    """SGD with (heavy-ball) momentum, as torch.optim.SGD: b ← μb + g (b = g at first);  θ ← θ − lr·b."""
+    """SGD with (heavy-ball) momentum, as torch.optim.SGD: b ← μb + g (b = g at first);  θ ← θ − lr·b
+    (``opt_update``). ``t`` counts the steps since the momentum buffer started (0: not yet)."""
 
     def __init__(self, net: FlatMLP, lr: float, momentum: float = 0.0) -> None:
         self.net, self.lr, self.momentum = net, lr, momentum
-        self.buf: torch.Tensor | None = None
+        self.buf = torch.zeros_like(net.flat)
+        self.t = 0
+
+    def script_args(self) -> OptArgs:
+        return "sgd", self.buf, self.buf, [float(self.lr), 0.0, 0.0, 0.0, float(self.momentum)]
 
     def step(self) -> None:
-        g = self.net.grad
-        if self.momentum:
-            if self.buf is None:
-                self.buf = g.clone()
-            else:
-                self.buf.mul_(self.momentum).add_(g)
-            g = self.buf
-        self.net.flat.add_(g, alpha=-self.lr)
+        self.t = opt_update(self.script_args(), self.net.flat, self.net.grad, self.t)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"kind": "sgd", "buf": None if self.buf is None else self.buf.cpu().clone()}
+        return {"kind": "sgd", "buf": self.buf.cpu().clone() if self.t else None}
 
     def load_state_dict(self, s: dict[str, Any]) -> None:
-        self.buf = None if s.get("buf") is None else s["buf"].to(self.net.flat).clone()
+        if s.get("buf") is None:
+            self.buf.zero_()
+            self.t = 0
+        else:
+            self.buf, self.t = s["buf"].to(self.net.flat).clone(), 1
 
 
 class FastDropout(nn.Dropout):

@@ -131,6 +131,11 @@ class TrainerBase:
         self._pending.append(values.detach())
         self.step_count += 1
 
+    def push_rows(self, rows: torch.Tensor) -> None:
+        """m steps' history values at once, [m, len(HISTORY_KEYS)]."""
+        self._pending.extend(rows.detach().unbind(0))
+        self.step_count += rows.shape[0]
+
     def flush(self) -> None:
         """Move pending values to the history (one device sync), then check for a blow-up."""
         if not self._pending:

@@ -38,6 +38,13 @@ from core.ui.widgets import is_pinned
 TICK_SECONDS = PACER.lo      # DASH_FRAME_SECONDS, 0.16 unless set
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
 FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the first chart moves
+# The run that starts training declares its frame timer at least this long. Streamlit drops a
+# fragment's unsent output when the fragment's next run starts, and with the usual 0.16 s the
+# timer was due before that run had even ended: under load (bench_load.py, 30 sessions) the first
+# frame was then lost for 2–4 students, and the next one queued behind everyone else's (1.5 s to
+# the first move). Re-pacing (``_repace``) sets the usual interval a second later.
+FIRST_INTERVAL_SECONDS = 0.4
+REPACE_SECONDS = 3.0         # at most one re-pacing rerun per this many seconds
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
@@ -203,6 +210,8 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     running = is_running(page)
     runner.hold(not running)
     interval = PACER.interval() if running else None
+    if interval is not None and ss.get(page.key("first_tick")):
+        interval = max(interval, FIRST_INTERVAL_SECONDS)
     ss[page.key("tick")] = interval
 
     @st.fragment(run_every=interval)
@@ -257,6 +266,8 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     if running and ss.pop(page.key("first_tick"), False):
         runner.reset_rate()
         runner.train_for(FIRST_TICK_SECONDS)   # the chart moves on the very first frame
+        # the first re-pacing (FIRST_INTERVAL_SECONDS → the usual) after 1 s, not REPACE_SECONDS
+        ss[page.key("repaced")] = time.perf_counter() - REPACE_SECONDS + 1.0
     t0 = time.perf_counter()
     # One frame at a time server-wide (core.live.Gate). A frame that answers a click (a full
     # run, not a run_every tick) goes ahead of the queued ticks, so buttons answer at once.
@@ -290,14 +301,15 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
 
 def _repace(page: Page, running: bool) -> None:
     """Redeclare the fragment (a full run) when the server's load has changed the frame interval
-    by more than half, at most every 3 s: ``run_every`` is fixed when the fragment is declared."""
+    by more than half, at most every REPACE_SECONDS: ``run_every`` is fixed when the fragment is
+    declared."""
     ss = st.session_state
     declared = ss.get(page.key("tick"))
     if not running or not declared:
         return
     now = time.perf_counter()
     wanted = PACER.interval()
-    if abs(wanted - declared) > 0.5 * min(wanted, declared) and now - ss.get(page.key("repaced"), 0.0) > 3.0:
+    if abs(wanted - declared) > 0.5 * min(wanted, declared) and now - ss.get(page.key("repaced"), 0.0) > REPACE_SECONDS:
         ss[page.key("repaced")] = now
         st.rerun()
 

@@ -2,14 +2,18 @@
 
 D(x, y) = σ(a) for the cross-entropy losses and D = a for least squares. Shapes: a: [2B, 1] for
 the discriminator's [real; fake] batch, [B, 1] for the generator's. tests/lessons/gan1d checks
-every gradient against autograd.
+every gradient against autograd. TorchScript functions (``core.fastnet.script``), so that
+``core.lessons.gan1d.algorithm`` runs whole iterations without the interpreter lock.
 """
 from __future__ import annotations
 
 import torch
 from torch.nn.functional import softplus
 
+from core.fastnet import script
 
+
+@script
 def d_loss_and_grad(a: torch.Tensor, sign: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
     """L_D and ∂L_D/∂a for logits a: [2B, 1] of [real; fake]; sign s: −1 real rows, +1 fake rows."""
     B = a.shape[0] // 2
@@ -23,6 +27,7 @@ def d_loss_and_grad(a: torch.Tensor, sign: torch.Tensor, kind: str) -> tuple[tor
     return softplus(z).sum() / B, torch.sigmoid(z) * sign / B
 
 
+@script
 def g_loss_and_grad(a: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
     """L_G and ∂L_G/∂a for logits a: [B, 1] of generated points."""
     B = a.shape[0]
@@ -37,6 +42,7 @@ def g_loss_and_grad(a: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Ten
     return softplus(-a).mean(), (torch.sigmoid(a) - 1) / B
 
 
+@script
 def d_value(logits: torch.Tensor, kind: str) -> torch.Tensor:
     """What the charts call D(x, y): a probability for BCE losses, the raw score for LS."""
     return logits if kind == "least-squares" else torch.sigmoid(logits)

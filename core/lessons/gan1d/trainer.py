@@ -1,5 +1,7 @@
 """The 1D GAN trainer (Goodfellow et al.'s Algorithm 1: k discriminator steps, then one generator
 step) on the flat fast nets, with hand-written backward passes (core.fastnet, tested to 1e-10).
+The updates themselves are TorchScript functions (``algorithm``): ``train_steps`` runs each
+chunk of iterations in one call that does not hold the interpreter lock.
 
 Shapes: latent z: [B, latent_size]; a point (x, y): [B, 2]; a discriminator logit a: [B, 1].
 """
@@ -14,7 +16,8 @@ from core.fastnet import FlatAdam, FlatMLP, FlatSGD
 from core.live import History
 from core.trainer import TrainerBase
 from core.lessons.gan1d.config import Gan1DConfig, check_config
-from core.lessons.gan1d.losses import d_loss_and_grad, d_value, g_loss_and_grad
+from core.lessons.gan1d.algorithm import d_update, g_update, iterations
+from core.lessons.gan1d.losses import d_value
 from core.lessons.gan1d.metrics import mean_abs_error, sliced_wasserstein
 
 D_ACTIVATION = "leaky_relu"      # the usual GAN advice for discriminators
@@ -37,11 +40,19 @@ class BlockStream:
         self._rows = 0
 
     def next(self, rows: int) -> torch.Tensor:
-        if self._buf is None or rows != self._rows or self._pos + rows > self._buf.shape[0]:
-            self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
-        out = self._buf[self._pos:self._pos + rows]
-        self._pos += rows
-        return out
+        return self.take(rows, 1)
+
+    def take(self, rows: int, count: int) -> torch.Tensor:
+        """What ``count`` calls of ``next(rows)`` return, stacked: [count · rows, d]."""
+        parts = []
+        while count > 0:
+            if self._buf is None or rows != self._rows or self._pos + rows > self._buf.shape[0]:
+                self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
+            c = min(count, (self._buf.shape[0] - self._pos) // rows)
+            parts.append(self._buf[self._pos:self._pos + c * rows])
+            self._pos += c * rows
+            count -= c
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 class Gan1DTrainer(TrainerBase):
@@ -116,41 +127,48 @@ class Gan1DTrainer(TrainerBase):
         return self._sign
 
     def _d_update(self) -> None:
-        """One ascent step of D on log D(x) + log(1 − D(G(z))) (descent on L_D)."""
+        """One ascent step of D (``algorithm.d_update``)."""
         B = self.config.batch_size
-        fake = self.G.forward(self._noise.next(B))
-        a, cache = self.D.forward_cache(torch.cat([self._real.next(B), fake]))   # one pass: [2B, 1]
-        loss, d_a = d_loss_and_grad(a, self._signs(B), self.config.g_loss)
-        self.D.backward(cache, d_a)
-        self.opt_d.step()
+        loss, d_real, d_fake, self.opt_d.t = d_update(
+            self.D.script_args(), self.opt_d.script_args(), self.opt_d.t, self.G.script_args(),
+            self._noise.next(B), self._real.next(B), self._signs(B), self.config.g_loss)
         self.d_steps += 1
-        dv = d_value(a, self.config.g_loss)
-        self._last_d = (loss, dv[:B].mean(), dv[B:].mean())
+        self._last_d = (loss, d_real, d_fake)
 
     def _g_update(self) -> None:
-        """One descent step of G on L_G through a frozen D (D's weights are not updated); push
-        the iteration's history row."""
+        """One descent step of G through a frozen D (``algorithm.g_update``); push the iteration's
+        history row."""
         B = self.config.batch_size
-        x, g_cache = self.G.forward_cache(self._noise.next(B))
-        a, d_cache = self.D.forward_cache(x)
-        loss, d_a = g_loss_and_grad(a, self.config.g_loss)
-        d_x = self.D.backward(d_cache, d_a, param_grads=False, input_grad=True)
-        self.G.backward(g_cache, d_x)
-        self.opt_g.step()
+        loss, g_grad, self.opt_g.t = g_update(self.G.script_args(), self.opt_g.script_args(), self.opt_g.t,
+                                              self.D.script_args(), self._noise.next(B), self.config.g_loss)
         self.g_steps += 1
         d_loss, d_real, d_fake = self._last_d
-        # |∂L_G/∂a| per generated sample: what reaches G through D (the "vanishing gradient" plot)
-        self.push(torch.stack([d_loss, loss, d_real, d_fake, d_a.abs().mean() * B]))
+        self.push(torch.stack([d_loss, loss, d_real, d_fake, g_grad]))
+        self._measure_if_due()
+
+    def _measure_if_due(self) -> None:
         if self.step_count % self.config.eval_every == 0:
             self.flush()
             self._record_metrics()
 
     def train_steps(self, n: int) -> None:
-        """n full iterations of Algorithm 1."""
-        for _ in range(n):
-            for _ in range(self.config.k):
-                self._d_update()
-            self._g_update()
+        """n full iterations of Algorithm 1, in chunks that end where quality is measured; each
+        chunk is one scripted call (``algorithm.iterations``), equal to its updates one by one."""
+        cfg = self.config
+        B, k = cfg.batch_size, cfg.k
+        while n > 0:
+            m = min(n, cfg.eval_every - self.step_count % cfg.eval_every)
+            rows = torch.empty(m, len(self.HISTORY_KEYS), device=self.device)
+            self.opt_g.t, self.opt_d.t = iterations(
+                m, k, self.G.script_args(), self.opt_g.script_args(), self.opt_g.t,
+                self.D.script_args(), self.opt_d.script_args(), self.opt_d.t,
+                self._noise.take(B, m * (k + 1)), self._real.take(B, m * k), self._signs(B), cfg.g_loss, rows)
+            self.d_steps += m * k
+            self.g_steps += m
+            self._last_d = (rows[-1, 0], rows[-1, 2], rows[-1, 3])
+            self.push_rows(rows)
+            self._measure_if_due()
+            n -= m
         self.last_phase = "iteration"
 
     def step_d(self) -> None:

@@ -116,3 +116,17 @@ def test_a_slow_step_is_explained():
     at.run()
     slow = [w.value for w in at.warning if "takes about" in w.value]
     assert slow and "2.5 s" in slow[0] and "Pause" in slow[0], slow
+
+
+def test_the_run_that_starts_training_declares_a_longer_first_frame_interval(monkeypatch):
+    """Train's own run declares the frame timer at least FIRST_INTERVAL_SECONDS (under load a timer
+    due before that run ends made Streamlit drop its first frame); the next full run declares the
+    pacer's interval again."""
+    from core.gates import PACER
+    from core.ui.loop import FIRST_INTERVAL_SECONDS
+    monkeypatch.setattr(PACER, "interval", lambda sessions=None: 0.2)
+    at = open_page("pages/gan1d.py")
+    press_train(at, "gan1d")
+    assert at.session_state["gan1d_tick"] == FIRST_INTERVAL_SECONDS > 0.2
+    at.run()
+    assert is_training(at, "gan1d") and at.session_state["gan1d_tick"] == 0.2
