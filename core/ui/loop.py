@@ -45,6 +45,7 @@ FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the fi
 # the first move). Re-pacing (``_repace``) sets the usual interval a second later.
 FIRST_INTERVAL_SECONDS = 0.4
 REPACE_SECONDS = 3.0         # at most one re-pacing rerun per this many seconds
+NOTICE_SECONDS = 2.0         # a callback's message stays on the page's full runs this long
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
@@ -147,6 +148,15 @@ def _load_run(page: Page, load: Callable[[torch.device], Any], to_widgets: Calla
     st.session_state[page.key("notice")] = ("success", f"{success}: the run continues from step {trainer.step_count:,}.")
 
 
+def _add_notice(page: Page, kind: str, text: str) -> None:
+    """Leave a notice for ``_show_notice``. One a callback left in this run and not yet shown (a
+    refused upload…) stays first, this one after it, in its kind (a warning stays a warning)."""
+    key, ss = page.key("notice"), st.session_state
+    old, seen = ss.get(key), ss.get(page.key("notice_seen"))
+    fresh = old and not (seen and seen[0] is old)      # left in this run, not shown yet
+    ss[key] = (old[0], f"{old[1]} {text}") if fresh else (kind, text)
+
+
 def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
     """Bring the session's run in line with the settings; return an error message or None."""
     ss = st.session_state
@@ -156,13 +166,13 @@ def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.devic
         if ss.pop(page.key("reset"), False) or runner is None or device_changed:
             _install(page, make_trainer(config, page.device))
             if device_changed:
-                ss[page.key("notice")] = ("info", f"Now training on {describe_device(page.device)}.")
+                _add_notice(page, "info", f"Now training on {describe_device(page.device)}.")
             return None
         live, structural = changed_fields(runner.trainer.config, config)
         if structural:
             _install(page, make_trainer(config, page.device))
             names = ", ".join(n.replace("_", " ") for n in structural)
-            ss[page.key("notice")] = ("info", f"Changed {names}: the model was rebuilt and the run restarted "
+            _add_notice(page, "info", f"Changed {names}: the model was rebuilt and the run restarted "
                                       "at step 0 (live settings such as learning rates apply without a restart).")
         elif live:
             runner.apply_live(config)
@@ -249,11 +259,26 @@ def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Call
 
 
 def _show_notice(page: Page) -> None:
-    """The message a callback left (a rebuilt run, a loaded file…), once."""
-    notice = st.session_state.pop(page.key("notice"), None)
-    if notice and page.presenting:     # on a projector a notice must not push the chart down
+    """The message a callback left (a rebuilt run, a loaded file…), on every full run for
+    NOTICE_SECONDS. Why not only once: Streamlit drops a run's unsent output when the next run
+    starts, and under load a second run can follow at once, so a message drawn in one run only can
+    be lost (the likely cause of the refused-upload message missing in two CI runs). Toasts
+    survive that drop (Streamlit keeps them), so on a projector it is shown once."""
+    ss = st.session_state
+    notice = ss.get(page.key("notice"))
+    if not notice:
+        return
+    now = time.perf_counter()
+    seen = ss.get(page.key("notice_seen"))
+    if seen is None or seen[0] is not notice:
+        seen = ss[page.key("notice_seen")] = (notice, now)
+    if page.presenting or now - seen[1] > NOTICE_SECONDS:
+        del ss[page.key("notice")]
+    if now - seen[1] > NOTICE_SECONDS:
+        return
+    if page.presenting:                # on a projector a notice must not push the chart down
         st.toast(notice[1], icon={"success": "✅", "warning": "⚠️"}.get(notice[0], "ℹ️"))
-    elif notice:
+    else:
         getattr(st, notice[0])(notice[1])
 
 

@@ -96,14 +96,29 @@ def is_pinned(key: str) -> bool:
     return False
 
 
+def _set_from_code(key: str) -> bool:
+    """Whether this run set ``st.session_state[key]`` itself (loading a run, Reset…). Private
+    API, hence the guard: unknown counts as set."""
+    try:
+        from streamlit.runtime.state import get_session_state
+        return bool(get_session_state().is_new_state_value(key))
+    except Exception:
+        return True
+
+
 def bound(fn: Callable[..., Any], key: str, label: str, default_arg: str, default: Any, **kw: Any) -> Any:
     """A widget keyed ``key`` whose value lives in the URL.
 
-    The default is passed only while session state has no value for the key, so a value set from
-    code (e.g. loading a pretrained run) is not fought by the widget's default. A setting pinned
-    by the lesson link (``?<lesson>_hide=field,…``) is drawn read-only with a 🔒.
+    The declared default goes with every run, except one that set the value from code (e.g.
+    loading a pretrained run): Streamlit takes that value and would warn about the duplicate.
+    Why every run: the URL holds a setting only where it differs from the default, and a browser
+    that has to build a widget afresh (under load a rerun can leave it without its state) takes
+    the URL's value or else the default. Sent only on the first run, as before, the default of
+    the later runs was the widget's minimum: an upload's rerun under load then read every
+    untouched setting at its minimum and rebuilt the model (2 of 5 uploads, CPU saturated).
+    A setting pinned by the lesson link (``?<lesson>_hide=field,…``) is drawn read-only with a 🔒.
     """
-    if key not in st.session_state:
+    if key not in st.session_state or not _set_from_code(key):
         kw[default_arg] = default
     if is_pinned(key):
         label = f"🔒 {label}"

@@ -49,15 +49,40 @@ def test_flat_optimisers_match_torch_optim(kind):
     else:
         opt, ref_opt = FlatSGD(net, 0.05, momentum=0.9), torch.optim.SGD(ref.parameters(), 0.05, momentum=0.9)
     for step in range(5):
-        x = torch.randn(8, 3, dtype=torch.float64)
-        ref_opt.zero_grad()
-        (ref(x) ** 2).sum().backward()
-        ref_opt.step()
-        out, cache = net.forward_cache(x)
-        net.backward(cache, 2 * out)
-        opt.step()
+        _step_both(net, opt, ref, ref_opt, torch.randn(8, 3, dtype=torch.float64), (kind, step))
+
+
+def _step_both(net, opt, ref, ref_opt, x, label) -> None:
+    """One step of loss Σ output² on x for the flat net and its torch twin; weights still equal."""
+    ref_opt.zero_grad()
+    (ref(x) ** 2).sum().backward()
+    ref_opt.step()
+    out, cache = net.forward_cache(x)
+    net.backward(cache, 2 * out)
+    opt.step()
+    for p, q in zip(ref.parameters(), net.params):
+        assert torch.allclose(p, q, atol=1e-10), label
+
+
+def test_sgd_momentum_switched_on_mid_run_starts_its_buffer_from_the_gradient():
+    """b = g at the first step with momentum, also when momentum is turned on mid-run (the page's
+    live setting), as torch.optim.SGD does; and the buffer survives a checkpoint round trip."""
+    torch.manual_seed(2)
+    net = FlatMLP([2, 4, 1], "relu", dtype=torch.float64)
+    ref = net.torch_module().double()
+    with torch.no_grad():
         for p, q in zip(ref.parameters(), net.params):
-            assert torch.allclose(p, q, atol=1e-10), (kind, step)
+            p.copy_(q)
+    opt = FlatSGD(net, 0.1, momentum=0.0)
+    assert opt.state_dict()["buf"] is None
+    for step, momentum in enumerate([0.0, 0.0, 0.9, 0.9, 0.5]):
+        if step in (0, 2):       # torch.optim.SGD starts its buffer at its first momentum step
+            ref_opt = torch.optim.SGD(ref.parameters(), 0.1, momentum=momentum)
+        ref_opt.param_groups[0]["momentum"] = opt.momentum = momentum
+        _step_both(net, opt, ref, ref_opt, torch.randn(5, 2, dtype=torch.float64), step)
+    again = FlatSGD(net, 0.1, momentum=0.5)
+    again.load_state_dict(opt.state_dict())
+    assert again.t == 1 and torch.equal(again.buf, opt.buf)
 
 
 def test_fast_dropout_is_inverted_dropout():

@@ -51,29 +51,6 @@ def test_a_chunk_equals_its_updates_one_by_one(overrides):
     assert (chunked.metrics.arrays()["sliced_w1"] == single.metrics.arrays()["sliced_w1"]).all()
 
 
-def test_sgd_momentum_switched_on_mid_run_starts_its_buffer_from_the_gradient():
-    """b = g at the first momentum step, also when momentum is turned on later (torch.optim.SGD)."""
-    net = fastnet.FlatMLP([2, 4, 1], "relu", dtype=torch.float64)
-    ref = net.torch_module().double()
-    with torch.no_grad():
-        for p, q in zip(ref.parameters(), net.params):
-            p.copy_(q)
-    opt = fastnet.FlatSGD(net, 0.1, momentum=0.0)
-    x = torch.randn(5, 2, dtype=torch.float64)
-    for step, momentum in enumerate([0.0, 0.0, 0.9, 0.9, 0.5]):
-        ref_opt = torch.optim.SGD(ref.parameters(), 0.1, momentum=momentum) if step in (0, 2) else ref_opt
-        ref_opt.param_groups[0]["momentum"] = momentum
-        opt.momentum = momentum
-        ref_opt.zero_grad()
-        (ref(x) ** 2).sum().backward()
-        ref_opt.step()
-        out, cache = net.forward_cache(x)
-        net.backward(cache, 2 * out)
-        opt.step()
-        for p, q in zip(ref.parameters(), net.params):
-            assert torch.allclose(p, q, atol=1e-12), step
-
-
 def test_block_stream_take_is_consecutive_nexts():
     draws = iter(range(1000))
 
