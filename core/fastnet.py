@@ -127,14 +127,15 @@ def mlp_backward(params: List[torch.Tensor], grads: List[torch.Tensor], act: str
 # Whether the functions here were compiled (False: this torch has no TorchScript; same results).
 SCRIPTED = type(mlp_forward).__name__ == "ScriptFunction"
 
+# A net as the scripted code sees it (``FlatMLP.script_args``): (params, grads, flat, grad, activation).
+NetArgs = Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str]
 # An optimiser as the scripted code sees it: (kind "adam" | "sgd", state₁ (Adam's m, SGD's
 # momentum buffer), state₂ (Adam's v; SGD: unused), [lr, β₁, β₂, ε, momentum]).
 OptArgs = Tuple[str, torch.Tensor, torch.Tensor, List[float]]
 
 
 @script
-def opt_update(opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], flat: torch.Tensor, grad: torch.Tensor,
-               t: int) -> int:
+def opt_update(opt: OptArgs, flat: torch.Tensor, grad: torch.Tensor, t: int) -> int:
     """One update of ``flat`` [P] from ``grad`` [P]; t: the optimiser's step count before it
     (Adam: its steps; SGD: its steps since the momentum buffer started). Returns the new count."""
     kind, s1, s2, h = opt
@@ -219,7 +220,7 @@ class FlatMLP:
         """
         return mlp_backward(self.params, self.grads, self.act, cache, d_out, param_grads, input_grad)
 
-    def script_args(self) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, str]:
+    def script_args(self) -> NetArgs:
         """(params, grads, flat, grad, activation): the net as scripted code takes it."""
         return self.params, self.grads, self.flat, self.grad, self.act
 

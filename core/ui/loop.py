@@ -261,9 +261,8 @@ def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Call
 def _show_notice(page: Page) -> None:
     """The message a callback left (a rebuilt run, a loaded file…), on every full run for
     NOTICE_SECONDS. Why not only once: Streamlit drops a run's unsent output when the next run
-    starts, and under load a second run can follow at once, so a message drawn in one run only can
-    be lost (the likely cause of the refused-upload message missing in two CI runs). Toasts
-    survive that drop (Streamlit keeps them), so on a projector it is shown once."""
+    starts, and under load a second run can follow at once, so a message drawn in one run only
+    could be lost. Toasts survive that drop (Streamlit keeps them): on a projector, shown once."""
     ss = st.session_state
     notice = ss.get(page.key("notice"))
     if not notice:
@@ -272,9 +271,10 @@ def _show_notice(page: Page) -> None:
     seen = ss.get(page.key("notice_seen"))
     if seen is None or seen[0] is not notice:
         seen = ss[page.key("notice_seen")] = (notice, now)
-    if page.presenting or now - seen[1] > NOTICE_SECONDS:
+    expired = now - seen[1] > NOTICE_SECONDS
+    if page.presenting or expired:
         del ss[page.key("notice")]
-    if now - seen[1] > NOTICE_SECONDS:
+    if expired:
         return
     if page.presenting:                # on a projector a notice must not push the chart down
         st.toast(notice[1], icon={"success": "✅", "warning": "⚠️"}.get(notice[0], "ℹ️"))

@@ -14,20 +14,17 @@ Shapes: z: [B, latent]; real: [B, 2]; sign: [2B, 1] (−1 real rows, +1 fake row
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Tuple
 
 import torch
 
-from core.fastnet import mlp_backward, mlp_forward, mlp_forward_cache, opt_update, script
+from core.fastnet import NetArgs, OptArgs, mlp_backward, mlp_forward, mlp_forward_cache, opt_update, script
 from core.lessons.gan1d.losses import d_loss_and_grad, d_value, g_loss_and_grad
 
 
 @script
-def d_update(D: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-             d_opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], t_d: int,
-             G: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-             z: torch.Tensor, real: torch.Tensor, sign: torch.Tensor, kind: str
-             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+def d_update(D: NetArgs, d_opt: OptArgs, t_d: int, G: NetArgs, z: torch.Tensor, real: torch.Tensor,
+             sign: torch.Tensor, kind: str) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """One ascent step of D on log D(x) + log(1 − D(G(z))) (descent on L_D), real and fake in one
     pass. Returns (L_D, mean D on the real rows, mean D on the fake rows, D's new step count)."""
     B = z.shape[0]
@@ -41,10 +38,8 @@ def d_update(D: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torc
 
 
 @script
-def g_update(G: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-             g_opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], t_g: int,
-             D: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-             z: torch.Tensor, kind: str) -> Tuple[torch.Tensor, torch.Tensor, int]:
+def g_update(G: NetArgs, g_opt: OptArgs, t_g: int, D: NetArgs, z: torch.Tensor,
+             kind: str) -> Tuple[torch.Tensor, torch.Tensor, int]:
     """One descent step of G on L_G through a frozen D (D's weights and gradients untouched).
     Returns (L_G, B·mean|∂L_G/∂a| — what reaches G through D per sample, G's new step count)."""
     B = z.shape[0]
@@ -59,11 +54,7 @@ def g_update(G: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torc
 
 
 @script
-def iterations(n: int, k: int,
-               G: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-               g_opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], t_g: int,
-               D: Tuple[List[torch.Tensor], List[torch.Tensor], torch.Tensor, torch.Tensor, str],
-               d_opt: Tuple[str, torch.Tensor, torch.Tensor, List[float]], t_d: int,
+def iterations(n: int, k: int, G: NetArgs, g_opt: OptArgs, t_g: int, D: NetArgs, d_opt: OptArgs, t_d: int,
                noise: torch.Tensor, real: torch.Tensor, sign: torch.Tensor, kind: str,
                rows: torch.Tensor) -> Tuple[int, int]:
     """n iterations of Algorithm 1: k updates of D, then one of G. noise: [n(k+1)B, latent] in the
