@@ -4,10 +4,10 @@ page inspects (receptive field drawing, a filter's activation, the output-length
 it never touches the trainer. No Streamlit.
 
 Speed: at the largest settings (T = 96, 32 channels, H = 48, batch 64, kernel 9 × 3 layers, a
-7-layer dilated stack of kernel 3, all four models) one step costs about 45 ms of one core
-(benchmarks/bench_conv1d.py, ``max_settings_step_cpu_ms_median``; 176 ms of wall time with the
-2-core machine loaded 9 deep), and the held-out measurement every 50 steps about as much. Batch
-128 and 8 dilated layers were dropped: they doubled that.
+7-layer dilated stack of kernel 3, all four models) one step costs about 17 ms of one core
+(benchmarks/bench_conv1d.py, ``max_settings_step_cpu_ms_median``, 2026-12-02; 45 ms before the
+trainer's fast paths), and the held-out measurement every 50 steps about as much. Batch 128 and 8
+dilated layers were dropped when a step cost 45 ms: they doubled that.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ BATCH_SIZES = (16, 32, 64)
 OPTIMIZERS = ("adam", "sgd")
 N_TRAIN = 4096          # sequences in the training pool
 N_EVAL = 256            # sequences of the fixed held-out set (accuracy every eval_every steps)
-_SPEED = " At most 64 and 96: one step at the largest settings costs ~45 ms, so Pause answers at once."
+_SPEED = " At most 64 and 96: one step at the largest settings costs ~20 ms, so Pause answers at once."
 
 
 @dataclass
