@@ -186,5 +186,37 @@ class FramePacer:
         return min(self.hi, max(self.lo, n * self.seconds_per_frame / self.share))
 
 
-PACER = FramePacer(share=float(os.environ.get("DASH_FRAME_SHARE", "0.5")),
-                   lo=float(os.environ.get("DASH_FRAME_SECONDS", "0.16")))
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; the machine's count elsewhere)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# Frames may take this share of the machine's cores, summed over every worker on it.
+FRAME_CORES_SHARE = 0.3
+
+
+def frame_share() -> float:
+    """The share of this process's time its frames may take (``FramePacer.share``).
+
+    Frames are a budget of the machine, not of each process: W workers on C cores may together
+    spend FRAME_CORES_SHARE · C cores on frames, so each may spend
+
+        share = min(0.5, FRAME_CORES_SHARE · C / W)
+
+    of its one drawing thread (never more than half: a process draws under one interpreter lock).
+    One worker on this 2-core machine keeps 0.5, as before. Two workers each had 0.5 as well, so
+    together they spent more of the machine on frames than one worker did: each student got
+    1.7× the frames (median 2.13 against 1.28 a second) and the class only 1.63× the steps
+    (benchmarks/bench_load.py, 30 sessions, issue 20). At 0.3 each, two workers give a student
+    about the frames one worker gives (median 1.28–1.30) and train 2.0× as fast.
+    ``scripts/serve.py`` tells each worker W in ``DASH_WORKERS``; ``DASH_FRAME_SHARE`` overrides.
+    """
+    if os.environ.get("DASH_FRAME_SHARE"):
+        return float(os.environ["DASH_FRAME_SHARE"])
+    return min(0.5, FRAME_CORES_SHARE * usable_cores() / _env_int("DASH_WORKERS", 1))
+
+
+PACER = FramePacer(share=frame_share(), lo=float(os.environ.get("DASH_FRAME_SECONDS", "0.16")))

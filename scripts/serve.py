@@ -18,7 +18,8 @@ What it does: writes the HAProxy config from ``scripts/haproxy.cfg.in`` (cookie 
 websocket, uploads and media on the student's own worker, health checks on /_stcore/health, long
 websocket timeouts), checks it with ``haproxy -c``, starts ``streamlit run Home.py`` once per
 worker on 127.0.0.1:8601, 8602, … with this process's environment (so DASH_* settings apply to
-every worker), waits for them to be healthy, starts HAProxy, and then supervises: a worker that
+every worker) plus DASH_WORKERS, the number of workers on this machine (their frames share one
+budget of its cores: core.gates.frame_share), waits for them to be healthy, starts HAProxy, and then supervises: a worker that
 exits is restarted on its port (with a growing pause if it keeps dying); HAProxy marks it down
 meanwhile and sends its students, when they reload, to a live worker. Ctrl-C or SIGTERM stops
 everything; the children also get SIGTERM if this process is killed outright.
@@ -241,8 +242,10 @@ def warm_up(targets: list[tuple[str, int]], timeout: float = 90.0) -> dict[tuple
 class Worker:
     """One ``streamlit run Home.py`` on its own port, restarted when it exits."""
 
-    def __init__(self, name: str, address: str, port: int, extra: list[str], log_dir: str) -> None:
+    def __init__(self, name: str, address: str, port: int, extra: list[str], log_dir: str,
+                 siblings: int = 1) -> None:
         self.name, self.address, self.port, self.extra = name, address, port, extra
+        self.siblings = max(1, int(siblings))          # workers on this machine, this one included
         self.log_path = os.path.join(log_dir, f"{name}.log")
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
@@ -255,7 +258,8 @@ class Worker:
         cmd = [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
                "--server.port", str(self.port), "--server.address", self.address,
                "--browser.gatherUsageStats", "false", *self.extra]
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # DASH_WORKERS: how many workers share this machine's cores (core.gates.frame_share)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", DASH_WORKERS=str(self.siblings))
         with open(self.log_path, "a") as out:
             out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} start: {' '.join(cmd)}\n")
             out.flush()
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
 
-    workers = [Worker(name, addr, port, extra, log_dir) for name, addr, port in local]
+    workers = [Worker(name, addr, port, extra, log_dir, siblings=len(local)) for name, addr, port in local]
     haproxy: subprocess.Popen | None = None
     haproxy_started = 0.0
     haproxy_restart_at: float | None = None

@@ -282,3 +282,22 @@ def test_frame_pacer_gives_training_its_share():
     # 30 students: frames take 30 × 0.02 / interval ≤ 35 % of the server's time
     assert abs(p.interval(30) - 30 * 0.02 / 0.35) < 1e-3 and 30 * 0.02 / p.interval(30) <= 0.35 + 1e-3
     assert p.interval(1000) == 2.0                    # never slower than a frame every 2 s
+
+
+def test_frame_share_is_a_budget_of_the_machine(monkeypatch):
+    """W workers on C cores: each may spend min(0.5, 0.3·C/W) of its drawing thread on frames, so
+    adding workers does not add frames; DASH_FRAME_SHARE overrides."""
+    import core.gates as gates
+    monkeypatch.delenv("DASH_FRAME_SHARE", raising=False)
+    monkeypatch.setattr(gates, "usable_cores", lambda: 2)
+    monkeypatch.delenv("DASH_WORKERS", raising=False)
+    assert gates.frame_share() == 0.5                          # one worker on 2 cores: as before
+    monkeypatch.setenv("DASH_WORKERS", "2")
+    assert abs(gates.frame_share() - 0.3) < 1e-12              # two share the machine's 0.6 cores
+    monkeypatch.setattr(gates, "usable_cores", lambda: 32)
+    monkeypatch.setenv("DASH_WORKERS", "24")
+    assert abs(gates.frame_share() - 0.4) < 1e-12
+    monkeypatch.setenv("DASH_WORKERS", "not a number")
+    assert gates.frame_share() == 0.5                          # a bad value falls back to one worker
+    monkeypatch.setenv("DASH_FRAME_SHARE", "0.2")
+    assert gates.frame_share() == 0.2

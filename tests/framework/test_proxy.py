@@ -65,6 +65,23 @@ def server_lines(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- the config
 
+def test_each_worker_is_told_how_many_share_its_machine(monkeypatch, tmp_path):
+    """serve.py passes DASH_WORKERS to every worker it starts (core.gates.frame_share reads it)."""
+    import serve
+    seen = []
+
+    class FakePopen:
+        def __init__(self, cmd, env=None, **_):
+            seen.append(env)
+            self.pid = 1
+
+    monkeypatch.setattr(serve.subprocess, "Popen", FakePopen)
+    monkeypatch.delenv("DASH_WORKERS", raising=False)
+    for w in [serve.Worker(f"w{i}", "127.0.0.1", 8601 + i, [], str(tmp_path), siblings=3) for i in range(3)]:
+        w.start()
+    assert [env["DASH_WORKERS"] for env in seen] == ["3", "3", "3"]
+
+
 def test_config_for_local_workers_is_valid(tmp_path):
     r = print_config("--workers", "3")
     assert r.returncode == 0, r.stderr
