@@ -35,6 +35,19 @@ def test_a_lesson_has_one_name_everywhere(lesson):
 
 
 @pytest.mark.parametrize("lesson", BUILT, ids=lambda l: l.key)
+def test_every_lesson_is_in_the_throughput_table(lesson):
+    """benchmarks/bench_throughput.py times every lesson against a plain loop of the same model:
+    its bench module must give ours(seconds), plain_loop(seconds) and what a step is (STEP)."""
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import bench_throughput
+    mod = bench_throughput.bench_module(lesson.key)
+    assert bench_throughput.takes_seconds(getattr(mod, "ours", None)), f"bench_{lesson.key}.ours(seconds)"
+    assert bench_throughput.takes_seconds(getattr(mod, "plain_loop", None)), f"bench_{lesson.key}.plain_loop(seconds)"
+    assert isinstance(getattr(mod, "STEP", None), str), f"bench_{lesson.key}.STEP"
+
+
+@pytest.mark.parametrize("lesson", BUILT, ids=lambda l: l.key)
 def test_pages_are_thin(lesson):
     """≤ 150 lines, no torch, no loops: a page is layout; the lesson's logic is in its package."""
     src = (ROOT / lesson.page).read_text()
