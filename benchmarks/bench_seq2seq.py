@@ -70,6 +70,14 @@ def plain_step(model: Seq2Seq, opt: torch.optim.Optimizer, src: torch.Tensor, sr
     return loss.item()
 
 
+def textbook_batch(pool, B: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A textbook batch: B pairs of ``pool`` drawn at random, padded to the longest
+    (src [B, S], src_len [B], tgt [B, T])."""
+    i = torch.from_numpy(rng.integers(0, len(pool.inputs), B))
+    S, T = int(pool.src_len[i].max()), int((pool.tgt[i] != D.PAD).sum(1).max())
+    return pool.src[i, :S], pool.src_len[i], pool.tgt[i, :T]
+
+
 def speed(cfg: Seq2SeqConfig, rounds: int = 5, steps: int = 30) -> dict:
     """Steps/s of the trainer and of the plain loop (both models per step), same batches."""
     torch.manual_seed(0)
@@ -78,13 +86,9 @@ def speed(cfg: Seq2SeqConfig, rounds: int = 5, steps: int = 30) -> dict:
     plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in trainer.models.items()}
     opts = {k: torch.optim.Adam(m.parameters(), lr=cfg.lr) for k, m in plain.items()}
     rng = np.random.default_rng(1)
-    pool = trainer.pool
 
     def random_batch():
-        """A textbook batch: B pairs drawn at random, padded to the longest."""
-        i = torch.from_numpy(rng.integers(0, len(pool.inputs), cfg.batch_size))
-        S, T = int(pool.src_len[i].max()), int((pool.tgt[i] != D.PAD).sum(1).max())
-        return pool.src[i, :S], pool.src_len[i], pool.tgt[i, :T]
+        return textbook_batch(trainer.pool, cfg.batch_size, rng)
 
     times: dict[str, list[float]] = {"trainer": [], "plain": [], "plain_bucketed": []}
     trainer.step(3)
@@ -124,19 +128,17 @@ def plain_loop(seconds: float) -> float:
     the same pool, teacher forcing drawn per step), in the table's timing loop."""
     cfg = Seq2SeqConfig()
     torch.manual_seed(0)
-    pool = Seq2SeqTrainer(cfg, CPU)                # its models' kinds and its data pool only
-    plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in pool.models.items()}
+    trainer = Seq2SeqTrainer(cfg, CPU)             # its models' kinds and its data pool only
+    plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in trainer.models.items()}
     opts = {k: torch.optim.Adam(m.parameters(), lr=cfg.lr) for k, m in plain.items()}
     rng = np.random.default_rng(1)
-    data = pool.pool
 
     def steps(n: int) -> None:
         for _ in range(n):
-            i = torch.from_numpy(rng.integers(0, len(data.inputs), cfg.batch_size))
-            S, T = int(data.src_len[i].max()), int((data.tgt[i] != D.PAD).sum(1).max())
+            src, src_len, tgt = textbook_batch(trainer.pool, cfg.batch_size, rng)
             truth = bool(rng.random() < cfg.teacher_forcing)
             for k in plain:
-                plain_step(plain[k], opts[k], data.src[i, :S], data.src_len[i], data.tgt[i, :T], truth)
+                plain_step(plain[k], opts[k], src, src_len, tgt, truth)
 
     return bench_throughput.rate(steps, seconds, warmup=3)
 

@@ -19,10 +19,11 @@ websocket, uploads and media on the student's own worker, health checks on /_stc
 websocket timeouts), checks it with ``haproxy -c``, starts ``streamlit run Home.py`` once per
 worker on 127.0.0.1:8601, 8602, … with this process's environment (so DASH_* settings apply to
 every worker) plus DASH_WORKERS, the number of workers on this machine (their frames share one
-budget of its cores: core.gates.frame_share), waits for them to be healthy, starts HAProxy, and then supervises: a worker that
-exits is restarted on its port (with a growing pause if it keeps dying); HAProxy marks it down
-meanwhile and sends its students, when they reload, to a live worker. Ctrl-C or SIGTERM stops
-everything; the children also get SIGTERM if this process is killed outright.
+budget of its cores: core.gates.frame_share), waits for them to be healthy, starts HAProxy, and
+then supervises: a worker that exits is restarted on its port (with a growing pause if it keeps
+dying); HAProxy marks it down meanwhile and sends its students, when they reload, to a live
+worker. Ctrl-C or SIGTERM stops everything; the children also get SIGTERM if this process is
+killed outright.
 
 HAProxy comes from Debian's ``haproxy`` package; if it is missing it is installed with apt-get.
 Arguments after ``--`` go to every ``streamlit run`` (e.g. ``-- --server.maxUploadSize 10``).

@@ -68,7 +68,7 @@ def wavenet_logits(net: WaveNetStack, x: torch.Tensor) -> torch.Tensor:
     for i, cc in enumerate(net.convs):
         k = cc.conv.kernel_size[0]
         start = (h.shape[1] - 1) % 2                          # the entries ≡ T − 1 (mod 2d)
-        hp = F.pad(h, (0, 0, k - 1 - start, 0)) if k - 1 >= start else h[:, start - k + 1:]
+        hp = F.pad(h, (0, 0, k - 1 - start, 0))               # zeros before the first step
         a = F.relu(conv_as_linear(hp, cc.conv, stride=2))     # [B, ⌈(L − start)/2⌉, C]
         h = h[:, start::2] + a if net.residual and i > 0 else a
     return net.head(h[:, -1])

@@ -32,6 +32,12 @@ def stack_lengths(T: int, specs: Sequence[LayerSpec]) -> list[int]:
     return out
 
 
+def stack_fits(T: int, specs: Sequence[LayerSpec]) -> bool:
+    """Whether every layer of ``specs`` leaves at least one of T steps."""
+    lengths = stack_lengths(T, specs)
+    return len(lengths) > len(specs) and lengths[-1] >= 1
+
+
 def receptive_field(specs: Sequence[LayerSpec]) -> int:
     """r after the whole stack: r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1}; j_l = j_{l−1}·s_l."""
     r, j = 1, 1

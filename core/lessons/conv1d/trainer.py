@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from core.lessons.conv1d.config import N_EVAL, N_TRAIN, Conv1dConfig
 from core.lessons.conv1d.data import make_set, n_classes
 from core.lessons.conv1d.fast import logits
-from core.lessons.conv1d.fields import stack_lengths, unit_anchors
+from core.lessons.conv1d.fields import stack_fits, stack_lengths, unit_anchors
 from core.lessons.conv1d.flat import FlatModel, make_optimizer
 from core.lessons.conv1d.model import MODELS, build_model, specs_for
 from core.live import History
@@ -45,8 +45,9 @@ class Conv1dTrainer(TrainerBase):
         if not config.models:
             raise ValueError("choose at least one model to train")
         if "conv" in config.models:
-            lengths = stack_lengths(int(config.seq_len), specs_for("conv", config))
-            if len(lengths) <= 2 * int(config.conv_layers) or lengths[-1] < 1:
+            T, specs = int(config.seq_len), specs_for("conv", config)
+            if not stack_fits(T, specs):
+                lengths = stack_lengths(T, specs)
                 raise ValueError(f"the Conv1D + pooling stack leaves no time steps of T = {config.seq_len} "
                                  f"(lengths {' → '.join(str(max(n, 0)) for n in lengths)}): use fewer layers, "
                                  "a smaller kernel or a longer sequence")

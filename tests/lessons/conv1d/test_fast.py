@@ -14,7 +14,7 @@ import core.lessons.conv1d.trainer as trainer_mod
 from core.lessons.conv1d import Conv1dConfig, Conv1dTrainer
 from core.lessons.conv1d.config import LENGTHS
 from core.lessons.conv1d.fast import conv_as_linear, logits, pool2_relu
-from core.lessons.conv1d.fields import stack_lengths
+from core.lessons.conv1d.fields import stack_fits
 from core.lessons.conv1d.model import MODELS, build_model, specs_for
 
 CPU = torch.device("cpu")
@@ -25,8 +25,7 @@ CASES = [dict(seq_len=T, conv_kernel=k, conv_layers=L, wave_kernel=wk, wave_laye
 
 
 def _usable(cfg: Conv1dConfig, model: str) -> bool:
-    lengths = stack_lengths(int(cfg.seq_len), specs_for("conv", cfg))
-    return model != "conv" or (len(lengths) > 2 * cfg.conv_layers and lengths[-1] >= 1)
+    return model != "conv" or stack_fits(int(cfg.seq_len), specs_for("conv", cfg))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(str(v) for v in c.values()))
