@@ -16,6 +16,13 @@ each lesson of the lesson table, at its defaults:
   lesson's title shows.
 Prints one JSON object. The browser shares the server's 2 cores here, so the figures are
 pessimistic; on a real deployment it runs on the student's laptop.
+
+    python benchmarks/bench_live_loop.py --ab DASH_DETAIL_EVERY=1 [--repeat 3] [--lessons ...]
+
+A paired comparison: a second server runs with the given environment, and each lesson is measured
+on A, then B, ``--repeat`` times, each window right after its own headless measurement. Runs of
+the same code differ by up to 10 % here (the machine's speed drifts), so compare B with A in
+the same run, never with an earlier one. Prints the median live/headless of each side per lesson.
 """
 from __future__ import annotations
 
@@ -133,50 +140,90 @@ def frames(log_path: str, key: str, window: tuple[float, float], t_offset: float
             "server_ms_p90": ms[int(len(ms) * 0.9)]}
 
 
+def start_server(extra_env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, DASH_TRACE_TICKS="1", PYTHONUNBUFFERED="1", **extra_env)
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=ROOT, env=env,
+                              stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    for _ in range(120):
+        try:
+            page.goto(url)
+            break
+        except Exception:
+            time.sleep(0.5)
+    return page, cdp
+
+
+def one_lesson(page, cdp, url: str, log_path: str, lesson, headless_rate: float, seconds: float) -> dict:
+    from core import registry
+    nxt = registry.built()[(registry.built().index(lesson) + 1) % len(registry.built())]
+    r = measure(page, cdp, url, lesson.key, nxt.title, seconds)
+    # the trace's t= is the server's perf_counter: same clock (CLOCK_MONOTONIC) as ours on Linux
+    f = frames(log_path, lesson.key, r.pop("window"), 0.0)
+    busy = r.pop("browser_busy_ms")
+    if f.get("frames_per_s"):
+        f["live_over_headless"] = round(f["live_steps_per_s"] / headless_rate, 3)
+        f["browser_ms_per_frame"] = round(busy / max(f["frames"], 1), 1)
+    return {"headless_steps_per_s": round(headless_rate, 1), **f, **r}
+
+
 def main() -> None:
     from core import registry
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=12)
     ap.add_argument("--lessons", nargs="*", default=[l.key for l in registry.built()])
+    ap.add_argument("--ab", nargs="*", default=None, metavar="NAME=VALUE",
+                    help="environment of a second server to compare with, lesson by lesson")
+    ap.add_argument("--repeat", type=int, default=3, help="A/B pairs per lesson (with --ab)")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    base = {k: round(headless(k), 1) for k in a.lessons}
-    port = free_port()
-    env = dict(os.environ, DASH_TRACE_TICKS="1", PYTHONUNBUFFERED="1")
-    log_path = "/tmp/bench_live_loop.log"
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=ROOT, env=env,
-                              stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-    # the trace's t= is the server's perf_counter: same clock (CLOCK_MONOTONIC) as ours on Linux
+    order = [l for l in registry.built() if l.key in a.lessons]
+    sides = {"A": {}} if a.ab is None else {"A": {}, "B": dict(kv.split("=", 1) for kv in a.ab)}
+    servers = {name: start_server(env, f"/tmp/bench_live_loop_{name}.log") for name, env in sides.items()}
     out: dict = {"benchmark": "live_loop_per_lesson", "seconds": a.seconds, "lessons": {}}
     try:
-        url = f"http://127.0.0.1:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Performance.enable")
-            for _ in range(120):
-                try:
-                    page.goto(url)
-                    break
-                except Exception:
-                    time.sleep(0.5)
-            order = [l for l in registry.built() if l.key in a.lessons]
-            for i, lesson in enumerate(order):
-                nxt = registry.built()[(registry.built().index(lesson) + 1) % len(registry.built())]
-                r = measure(page, cdp, url, lesson.key, nxt.title, a.seconds)
-                f = frames(log_path, lesson.key, r.pop("window"), 0.0)
-                busy = r.pop("browser_busy_ms")
-                if f.get("frames_per_s"):
-                    f["live_over_headless"] = round(f["live_steps_per_s"] / base[lesson.key], 3)
-                    f["browser_ms_per_frame"] = round(busy / max(f["frames"], 1), 1)
-                out["lessons"][lesson.key] = {"headless_steps_per_s": base[lesson.key], **f, **r}
+            pages = {name: open_page(browser, url) for name, (_, url) in servers.items()}
+            time.sleep(3.0)      # let the servers and tabs settle before the first headless measurement
+            for lesson in order:
+                if a.ab is None:
+                    page, cdp = pages["A"]
+                    out["lessons"][lesson.key] = one_lesson(page, cdp, servers["A"][1], "/tmp/bench_live_loop_A.log",
+                                                            lesson, headless(lesson.key), a.seconds)
+                    continue
+                runs: dict[str, list] = {"A": [], "B": []}
+                for _ in range(a.repeat):
+                    for name in ("A", "B"):
+                        page, cdp = pages[name]
+                        runs[name].append(one_lesson(page, cdp, servers[name][1], f"/tmp/bench_live_loop_{name}.log",
+                                                     lesson, headless(lesson.key), a.seconds))
+                summary = {}
+                for name, rs in runs.items():
+                    ratios = [r["live_over_headless"] for r in rs if "live_over_headless" in r]
+                    summary[name] = {"live_over_headless": ratios,
+                                     "median": statistics.median(ratios) if ratios else None,
+                                     "browser_ms_per_frame": [r.get("browser_ms_per_frame") for r in rs],
+                                     "server_ms_per_frame": [r.get("server_ms_per_frame") for r in rs],
+                                     "frames_per_s": [r.get("frames_per_s") for r in rs]}
+                out["lessons"][lesson.key] = summary
+                print(json.dumps({lesson.key: {k: v["median"] for k, v in summary.items()}}), file=sys.stderr, flush=True)
             browser.close()
     finally:
-        server.terminate()
-        server.wait(10)
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(10)
+    if a.ab is not None:
+        out["b_env"] = sides["B"]
     out["targets"] = {"live_over_headless": 0.75, "frames_per_s": 5, "first_move_s": 1.0, "pause_s": 0.5,
                       "leave_s": 1.0}
     print(json.dumps(out, indent=1))
