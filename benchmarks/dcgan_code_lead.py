@@ -61,25 +61,24 @@ def run(lam: float | None, seed: int, seconds: float, cfg: DcganConfig) -> dict:
     clf = digits.classifier()
     z_fixed, c_fixed = torch.randn(1000, cfg.latent_size), torch.arange(1000) % N_CODES
     B = cfg.batch_size
+
+    def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, c: torch.Tensor) -> None:
+        """One Adam step on loss (+ λ·CE(Q(features), c) with the code)."""
+        if coded:
+            loss = loss + lam * F.cross_entropy(Q(feats["h"]), c)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
     step, t0 = 0, time.process_time()
     while time.process_time() - t0 < seconds:
         idx, z, c = torch.randint(len(x_train), (B,)), torch.randn(B, cfg.latent_size), torch.randint(N_CODES, (B,))
         fake = G(z, c if coded else None)
         a = D(torch.cat([x_train[idx], fake.detach()]), groups=2)
-        loss_d = d_loss(a[:B], a[B:], cfg.real_label)
-        if coded:
-            loss_d = loss_d + lam * F.cross_entropy(Q(feats["h"]), c)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
+        descend(opt_d, d_loss(a[:B], a[B:], cfg.real_label), c)
         for p in D.parameters():
             p.requires_grad_(False)
-        loss_g = g_loss(D(fake))
-        if coded:
-            loss_g = loss_g + lam * F.cross_entropy(Q(feats["h"]), c)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        descend(opt_g, g_loss(D(fake)), c)
         for p in D.parameters():
             p.requires_grad_(True)
         step += 1
