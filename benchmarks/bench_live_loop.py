@@ -140,13 +140,14 @@ def frames(log_path: str, key: str, window: tuple[float, float], t_offset: float
             "server_ms_p90": ms[int(len(ms) * 0.9)]}
 
 
-def start_server(extra_env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, str]:
+def start_server(extra_env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, str, str]:
+    """(server, url, its frame-trace log) of ``streamlit run Home.py`` with ``extra_env``."""
     port = free_port()
     env = dict(os.environ, DASH_TRACE_TICKS="1", PYTHONUNBUFFERED="1", **extra_env)
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
                                "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-    return server, f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}", log_path
 
 
 def open_page(browser, url: str):
@@ -193,20 +194,17 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            pages = {name: open_page(browser, url) for name, (_, url) in servers.items()}
+            pages = {name: open_page(browser, url) for name, (_, url, _) in servers.items()}
             time.sleep(3.0)      # let the servers and tabs settle before the first headless measurement
             for lesson in order:
-                if a.ab is None:
-                    page, cdp = pages["A"]
-                    out["lessons"][lesson.key] = one_lesson(page, cdp, servers["A"][1], "/tmp/bench_live_loop_A.log",
-                                                            lesson, headless(lesson.key), a.seconds)
-                    continue
-                runs: dict[str, list] = {"A": [], "B": []}
-                for _ in range(a.repeat):
-                    for name in ("A", "B"):
+                runs: dict[str, list] = {name: [] for name in servers}
+                for _ in range(1 if a.ab is None else a.repeat):
+                    for name, (_, url, log_path) in servers.items():
                         page, cdp = pages[name]
-                        runs[name].append(one_lesson(page, cdp, servers[name][1], f"/tmp/bench_live_loop_{name}.log",
-                                                     lesson, headless(lesson.key), a.seconds))
+                        runs[name].append(one_lesson(page, cdp, url, log_path, lesson, headless(lesson.key), a.seconds))
+                if a.ab is None:
+                    out["lessons"][lesson.key] = runs["A"][0]
+                    continue
                 summary = {}
                 for name, rs in runs.items():
                     ratios = [r["live_over_headless"] for r in rs if "live_over_headless" in r]
@@ -219,7 +217,7 @@ def main() -> None:
                 print(json.dumps({lesson.key: {k: v["median"] for k, v in summary.items()}}), file=sys.stderr, flush=True)
             browser.close()
     finally:
-        for server, _ in servers.values():
+        for server, _, _ in servers.values():
             server.terminate()
             server.wait(10)
     if a.ab is not None:

@@ -78,13 +78,29 @@ def textbook_batch(pool, B: int, rng: np.random.Generator) -> tuple[torch.Tensor
     return pool.src[i, :S], pool.src_len[i], pool.tgt[i, :T]
 
 
+def plain_models(trainer: Seq2SeqTrainer, cfg: Seq2SeqConfig) -> dict[str, tuple[Seq2Seq, torch.optim.Optimizer]]:
+    """The textbook twin of each of the trainer's models, with an Adam of its own."""
+    plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in trainer.models.items()}
+    return {k: (m, torch.optim.Adam(m.parameters(), lr=cfg.lr)) for k, m in plain.items()}
+
+
+def plain_steps(models: dict[str, tuple[Seq2Seq, torch.optim.Optimizer]], draw, n: int, rng: np.random.Generator,
+                teacher_forcing: float) -> None:
+    """n textbook steps: a batch from ``draw()``, teacher forcing drawn per step, ``plain_step``
+    for each model."""
+    for _ in range(n):
+        src, src_len, tgt = draw()
+        truth = bool(rng.random() < teacher_forcing)
+        for model, opt in models.values():
+            plain_step(model, opt, src, src_len, tgt, truth)
+
+
 def speed(cfg: Seq2SeqConfig, rounds: int = 5, steps: int = 30) -> dict:
     """Steps/s of the trainer and of the plain loop (both models per step), same batches."""
     torch.manual_seed(0)
     trainer = Seq2SeqTrainer(cfg, CPU)
     trainer.config.eval_every = 10**9          # no evaluation inside the timed steps (set after the checks)
-    plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in trainer.models.items()}
-    opts = {k: torch.optim.Adam(m.parameters(), lr=cfg.lr) for k, m in plain.items()}
+    plain = plain_models(trainer, cfg)
     rng = np.random.default_rng(1)
 
     def random_batch():
@@ -98,11 +114,7 @@ def speed(cfg: Seq2SeqConfig, rounds: int = 5, steps: int = 30) -> dict:
         times["trainer"].append((time.perf_counter() - t0) / steps)
         for name, draw in (("plain", random_batch), ("plain_bucketed", trainer._batch)):
             t0 = time.perf_counter()
-            for _ in range(steps):
-                src, src_len, tgt = draw()
-                truth = bool(rng.random() < cfg.teacher_forcing)
-                for k in plain:
-                    plain_step(plain[k], opts[k], src, src_len, tgt, truth)
+            plain_steps(plain, draw, steps, rng, cfg.teacher_forcing)
             times[name].append((time.perf_counter() - t0) / steps)
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"trainer_steps_per_s": round(1 / med["trainer"], 1),
@@ -129,16 +141,11 @@ def plain_loop(seconds: float) -> float:
     cfg = Seq2SeqConfig()
     torch.manual_seed(0)
     trainer = Seq2SeqTrainer(cfg, CPU)             # its models' kinds and its data pool only
-    plain = {k: Seq2Seq(cfg.embed, cfg.hidden, m.attention) for k, m in trainer.models.items()}
-    opts = {k: torch.optim.Adam(m.parameters(), lr=cfg.lr) for k, m in plain.items()}
+    plain = plain_models(trainer, cfg)
     rng = np.random.default_rng(1)
 
     def steps(n: int) -> None:
-        for _ in range(n):
-            src, src_len, tgt = textbook_batch(trainer.pool, cfg.batch_size, rng)
-            truth = bool(rng.random() < cfg.teacher_forcing)
-            for k in plain:
-                plain_step(plain[k], opts[k], src, src_len, tgt, truth)
+        plain_steps(plain, lambda: textbook_batch(trainer.pool, cfg.batch_size, rng), n, rng, cfg.teacher_forcing)
 
     return bench_throughput.rate(steps, seconds, warmup=3)
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from core import digits  # noqa: E402
 from core.lessons.dcgan import DcganConfig  # noqa: E402
 from core.lessons.dcgan.losses import d_loss, g_loss  # noqa: E402
-from core.lessons.dcgan.model import Discriminator, Generator, init_weights  # noqa: E402
+from core.lessons.dcgan.model import BASE, Discriminator, Generator, init_weights  # noqa: E402
 from core.lessons.dcgan.trainer import BETAS  # noqa: E402
 
 N_CODES = 10
@@ -50,7 +50,7 @@ def run(lam: float | None, seed: int, seconds: float, cfg: DcganConfig) -> dict:
     D = Discriminator(cfg.width, cfg.batch_norm, conditional=False, slope=cfg.slope)
     init_weights(G)
     init_weights(D)
-    Q = nn.Linear(2 * cfg.width * 4 * 4, N_CODES)          # D's [2C, 4, 4] features -> code logits
+    Q = nn.Linear(2 * cfg.width * BASE * BASE, N_CODES)    # D's [2C, 4, 4] features -> code logits
     feats: dict[str, torch.Tensor] = {}
     # the features D's last layer reads: LReLU(BN(conv2(·))); with groups=2 the hook's last call is
     # the fake half
