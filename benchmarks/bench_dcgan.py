@@ -1,11 +1,13 @@
 """The DCGAN lesson's figures: the issue's targets and the trainer against a plain PyTorch loop.
 
-    python benchmarks/bench_dcgan.py [--seconds 60] [--clock cpu|wall] [--skip-target]
+    python benchmarks/bench_dcgan.py [--seconds 60] [--clock cpu|wall] [--skip-target] [--seeds 0 1 2]
+    python benchmarks/bench_dcgan.py --target-only [--set codes=0 average=False]   # the plain DCGAN
 
-* target (issue 12): from the defaults, train for ``--seconds`` on one thread (CPU seconds of
-  that thread with ``--clock cpu``, steady on a shared machine; wall seconds with ``--clock wall``)
-  and judge the 500 fixed-z digits: the share the classifier accepts (≥ 0.9 sure, target ≥ 0.8)
-  and how many of the ten digits occur among them (target 10);
+* target (issue 12): from the defaults (each of ``--seeds``; ``--set`` changes settings), train
+  for ``--seconds`` on one thread (CPU seconds of that thread with ``--clock cpu``, steady on a
+  shared machine; wall seconds with ``--clock wall``) and judge the 500 fixed-z digits: the share
+  the classifier accepts (≥ 0.9 sure, target ≥ 0.8) and how many of the ten digits occur among
+  them (target 10);
 * conditional (pretrained): ``pretrained/dcgan_conditional.pt`` asked for each digit 100 times
   with fresh z: the share the classifier reads as the digit asked for (target ≥ 0.9);
 * speed: steps/s of the lesson's trainer at its defaults and of a plain PyTorch loop of the same
@@ -17,6 +19,7 @@ Prints one JSON object. One torch thread, CPU, as the server runs it.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -26,18 +29,20 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from core import digits  # noqa: E402
 from core.checkpoints import load_checkpoint, pretrained_path  # noqa: E402
 from core.lessons.dcgan import CHECKPOINTS, DcganConfig, DcganTrainer, Discriminator, Generator  # noqa: E402
 from core.lessons.dcgan.config import BATCH_SIZES, WIDTHS  # noqa: E402
-from core.lessons.dcgan.model import init_weights  # noqa: E402
+from core.lessons.dcgan.model import code_head, init_weights  # noqa: E402
 from benchmarks import bench_throughput  # noqa: E402
 
 CPU = torch.device("cpu")
 STEP = ("one DCGAN iteration on 16×16 digits (k = 1: one D update on 64 real + 64 fake, one G update; "
-        "G 32→128×4×4→64×8×8→1×16×16 with transposed convs k=4 and batch norm; D 1→32→64 strided convs; Adam)")
+        "G 32+30→128×4×4→64×8×8→1×16×16 with transposed convs k=4 and batch norm; D 1→32→64 strided convs "
+        "with a 30-way code head Q; Adam; an averaged copy of G)")
 
 
 def ours(seconds: float) -> float:
@@ -50,16 +55,21 @@ def plain_loop(seconds: float) -> float:
     """The same networks trained as PyTorch's DCGAN example does: D on a real batch, then on the
     detached fake batch (two calls, two backward passes), BCELoss on sigmoid outputs, then G through
     D with D's gradients computed and thrown away, torch.optim.Adam (its default implementation),
-    the losses read with .item() every step; the same quality measurement every 100 steps."""
+    the losses read with .item() every step; the same code (InfoGAN's Q on D's features, its
+    cross-entropy added to both losses), the same averaged generator (a loop over its weights) and
+    the same quality measurement every 100 steps."""
     cfg = DcganConfig()
+    K = cfg.codes
     torch.manual_seed(0)
-    G = Generator(cfg.latent_size, cfg.width, cfg.upsampling, cfg.batch_norm, False)
+    G = Generator(cfg.latent_size + K, cfg.width, cfg.upsampling, cfg.batch_norm, False)
     D = Discriminator(cfg.width, cfg.batch_norm, False, cfg.slope)
     init_weights(G)
     init_weights(D)
+    Q = code_head(cfg.width, K)
+    G_avg = copy.deepcopy(G)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
-    bce = nn.BCELoss()
+    opt_d = torch.optim.Adam([*D.parameters(), *Q.parameters()], lr=cfg.lr_d, betas=(0.5, 0.999))
+    bce, ce = nn.BCELoss(), nn.CrossEntropyLoss()
     x, _ = digits.load("train").as_tensor()
     judge = DcganTrainer(DcganConfig(), CPU).judge
     B, log = cfg.batch_size, []
@@ -69,27 +79,38 @@ def plain_loop(seconds: float) -> float:
         for _ in range(n):
             real = x[torch.randint(len(x), (B,))]
             D.zero_grad()
+            Q.zero_grad()
             err_real = bce(torch.sigmoid(D(real)), torch.full((B,), cfg.real_label))
             err_real.backward()
-            fake = G(torch.randn(B, cfg.latent_size))
-            err_fake = bce(torch.sigmoid(D(fake.detach())), torch.full((B,), 0.0))
+            c = torch.randint(K, (B,))
+            fake = G(torch.cat([torch.randn(B, cfg.latent_size), F.one_hot(c, K).float()], 1))
+            h = D.features(fake.detach())
+            err_fake = bce(torch.sigmoid(D.logit(h)), torch.full((B,), 0.0)) + ce(Q(h), c)
             err_fake.backward()
             opt_d.step()
             G.zero_grad()
-            err_g = bce(torch.sigmoid(D(fake)), torch.full((B,), 1.0))
+            h = D.features(fake)
+            err_g = bce(torch.sigmoid(D.logit(h)), torch.full((B,), 1.0)) + ce(Q(h), c)
             err_g.backward()
             opt_g.step()
+            with torch.no_grad():
+                beta = min(0.999, (1 + count[0]) / (10 + count[0]))
+                for p_avg, p in zip(G_avg.parameters(), G.parameters()):
+                    p_avg.mul_(beta).add_(p, alpha=1 - beta)
+                for b_avg, b in zip(G_avg.buffers(), G.buffers()):
+                    b_avg.copy_(b)
             log.append((err_real.item() + err_fake.item(), err_g.item()))
             count[0] += 1
             if count[0] % cfg.eval_every == 0:
-                judge.measure(G)
+                judge.measure(G_avg)
 
     return bench_throughput.rate(steps, seconds, warmup=3)
 
 
-def target_run(seconds: float, clock) -> dict:
-    """The defaults trained for ``seconds`` of ``clock``; the quality at the end (and on the way)."""
-    t = DcganTrainer(DcganConfig(), CPU)
+def target_run(seconds: float, clock, seed: int = 0, **changes) -> dict:
+    """The defaults (seed ``seed``, ``changes`` applied) trained for ``seconds`` of ``clock``; the
+    quality at the end (and on the way)."""
+    t = DcganTrainer(DcganConfig(seed=seed, **changes), CPU)
     t0, trail = clock(), []
     while clock() - t0 < seconds:
         t.step(25)
@@ -97,7 +118,7 @@ def target_run(seconds: float, clock) -> dict:
             trail.append((t.step_count, round(clock() - t0, 1), round(t.metrics.last("accepted"), 3)))
     t._record_metrics()
     s = t.snapshot()
-    return {"seconds": seconds, "steps": t.step_count, "accepted": round(s["accepted"], 3),
+    return {"seed": seed, **changes, "seconds": seconds, "steps": t.step_count, "accepted": round(s["accepted"], 3),
             "classes": int(s["classes"]), "counts": s["counts"].tolist(),
             "ceiling_real_heldout": round(s["ceiling"]["accepted"], 3),
             "trail_step_seconds_accepted": trail[-12:], "target": "accepted ≥ 0.8 and 10 classes"}
@@ -142,11 +163,24 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     ap.add_argument("--skip-target", action="store_true")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="seeds of the target runs")
+    ap.add_argument("--target-only", action="store_true", help="only the target runs")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                    help="change a default in the target runs, e.g. codes=0 average=False")
     a = ap.parse_args()
     torch.set_num_threads(1)
     clock = time.thread_time if a.clock == "cpu" else time.perf_counter
     bench_throughput.CLOCK = clock
     load0 = os.getloadavg()[0]
+    changes = {}
+    for item in a.set:
+        name, value = item.split("=", 1)
+        kind = type(getattr(DcganConfig(), name))
+        changes[name] = value == "True" if kind is bool else kind(value)
+    targets = [target_run(a.seconds, clock, seed, **changes) for seed in ([] if a.skip_target else a.seeds)]
+    if a.target_only:
+        print(json.dumps({"benchmark": "dcgan", "clock": a.clock, "target_60s": targets}, ensure_ascii=False, indent=1))
+        return
     speed = []
     for i in range(a.repeats):
         pair = [("ours", ours), ("plain", plain_loop)]
@@ -157,8 +191,8 @@ def main() -> None:
                      "ratio": round(best_ours / best_plain, 2), "repeats": speed, "target": "ratio ≥ 1.5",
                      "step": STEP},
            "max_step": max_step(), "conditional_pretrained": conditional_check()}
-    if not a.skip_target:
-        out["target_60s"] = target_run(a.seconds, clock)
+    if targets:
+        out["target_60s"] = targets
     out["load_average_1min"] = {"start": round(load0, 2), "end": round(os.getloadavg()[0], 2)}
     print(json.dumps(out, ensure_ascii=False, indent=1))
 

@@ -13,13 +13,13 @@ with ui.settings_box(page):
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         st.markdown("**Model** (restarts the run)")
-        form.controls("conditional", "upsampling", "batch_norm")
+        form.controls("conditional", "codes", "upsampling", "batch_norm")
     with c2:
         st.markdown("**Learning rates** (live)")
         form.controls("lr_d", "lr_g", "batch_size")
     with c3:
-        st.markdown("**The game** (live)")
-        form.controls("k", "slope", "real_label")
+        st.markdown("**The game and the view** (live)")
+        form.controls("k", "slope", "real_label", "average")
     with c4:
         st.markdown("**Sizes** (restart the run)")
         form.controls("width", "latent_size", "seed")
@@ -34,8 +34,8 @@ def load_pretrained(device):
 def render(snap: dict, runner) -> None:
     left, mid, right = st.columns([2, 2, 3])
     with left:
-        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0,
-                      caption=text.GRID_COND if snap["conditional"] else text.GRID)
+        caption = text.GRID_COND if snap["conditional"] else text.GRID_CODE.format(k=snap["codes"]) if snap["codes"] else text.GRID
+        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=caption)
     with mid:
         ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL)
     with right:
@@ -47,12 +47,12 @@ def render(snap: dict, runner) -> None:
         else:
             q3.metric("real digits", dc.percent(snap["ceiling"]["accepted"]), help="The ceiling: held-out real digits.")
         ui.chart(page, dc.quality(snap["metrics"], snap["ceiling"], snap["conditional"],
-                                  150 if page.presenting else 170), "chart_quality")
+                                  120 if page.presenting else 170), "chart_quality")
     if snap["step"] == 0 and not page.presenting:
         st.caption(text.NOT_TRAINED)
     g1, g2, g3 = st.columns(3)
     with g1:
-        ui.chart(page, dc.losses(snap["history"]), "chart_loss")
+        ui.chart(page, dc.losses(snap["history"], snap["codes"] > 0), "chart_loss")
     with g2:
         ui.chart(page, dc.d_outputs(snap["history"]), "chart_dprob")
     with g3:
@@ -93,7 +93,7 @@ with st.expander("🧭 Latent space: walks and arithmetic", expanded=not page.pr
         cols = st.columns(5)
         for col, sign, (caption, imgs) in zip(cols, ("", "−", "+"), ar.groups):
             with col:
-                st.markdown(f"**{sign} {caption}**")
+                st.markdown(f"**{' '.join(filter(None, (sign, caption)))}**")
                 if len(imgs):
                     ui.image_grid(imgs, 3, lo=-1.0, hi=1.0, width=160)
         with cols[4]:

@@ -11,9 +11,13 @@ from core import charts
 CEILING = "real digits"
 
 
-def losses(h: dict[str, np.ndarray], height: int = 170) -> dict:
-    return charts.line_chart(h["step"], {"D loss": h["d_loss"], "G loss": h["g_loss"]},
-                             title="Losses", y_title="loss", height=height)
+def losses(h: dict[str, np.ndarray], coded: bool = False, height: int = 170) -> dict:
+    """D's and G's GAN losses; with InfoGAN's code also Q's cross-entropy on the code (ln K when
+    Q guesses, 0 when it always knows which code made a digit)."""
+    series = {"D loss": h["d_loss"], "G loss": h["g_loss"]}
+    if coded:
+        series["code CE"] = h["code_loss"]
+    return charts.line_chart(h["step"], series, title="Losses", y_title="loss", height=height)
 
 
 def d_outputs(h: dict[str, np.ndarray], height: int = 170) -> dict:

@@ -16,6 +16,7 @@ from core.settings import live_field, lr_field, seed_field, structural_field
 WIDTHS = (8, 16, 32)
 BATCH_SIZES = (16, 32, 64, 128)
 LATENT_SIZES = (2, 8, 16, 32, 64, 100)
+CODE_SIZES = (0, 10, 20, 30, 50)
 ATTRIBUTES = {"thickness": "bold − thin", "slant": "slanted − upright"}
 
 
@@ -37,6 +38,17 @@ class DcganConfig:
                                   help="G: 2C at 4×4, C at 8×8; D: C at 8×8, 2C at 4×4. At most 32, so that one step "
                                        "stays short enough for Pause to answer at once.")
     latent_size: int = structural_field(32, label="Latent size (z)", options=LATENT_SIZES, widget="select_slider")
+    codes: int = structural_field(
+        30, label="Code values (InfoGAN, no labels)", options=CODE_SIZES, widget="select_slider",
+        help="G also gets one of K code values, and a head Q on D must tell from the fake digit which "
+             "one it was (Chen et al.'s InfoGAN). No labels are used, yet the codes turn into kinds of "
+             "digit, so z no longer has to stretch one cloud over ten separate digits. 0: the plain "
+             "DCGAN. The conditional GAN uses the labels instead.")
+    average: bool = live_field(
+        True, label="Averaged generator",
+        help="The grid, the quality figures and the latent space use G's weights averaged over its "
+             "last ~1,000 steps (an exponential moving average), which smooths the GAN's back and "
+             "forth; training is the same either way. Off: G as it is at this step.")
     seed: int = seed_field()
     lr_d: float = lr_field(2e-4, "Discriminator (Adam)")
     lr_g: float = lr_field(1e-3, "Generator (Adam)")

@@ -7,23 +7,26 @@ from core.digits.data import DATA_PATH, HOLDOUT_EVERY
 from core.export import settings_cell
 from core.lessons.dcgan.config import DcganConfig
 from core.lessons.dcgan.metrics import EVAL_SEED, N_EVAL
-from core.lessons.dcgan.trainer import BETAS, BLOCK, GRID
+from core.lessons.dcgan.trainer import AVERAGE_DECAY, BETAS, BLOCK, CODE_WEIGHT, GRID
 
 DEFAULT_STEPS = 2000
 DATA_FILE = "digits.npz"
-PARITY = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "d_real", "d_fake": "d_fake"}
-PARITY_STEPS = 10
+PARITY = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "d_real", "d_fake": "d_fake", "code_loss": "code_loss"}
+PARITY_STEPS = 5
 PARITY_RTOL, PARITY_ATOL = 1e-4, 2e-4
 MISMATCH = ("up to float rounding: the page sends real and fake digits through D as one batch "
             "(batch norm still normalises each half on its own) and uses fused Adam, the script "
-            "calls D twice and uses plain Adam; with batch norm on, the GAN amplifies those "
-            "last-bit differences about threefold a step from step 8 or so, so only the first 10 "
-            "steps are compared. The classifier's quality figures are not in the script, and "
-            "settings changed during the page's run apply from its first step.")
+            "calls D twice and uses plain Adam. With batch norm on, the first fake digits are nearly "
+            "alike, so batch norm divides by a tiny spread and the GAN amplifies those last-bit "
+            "differences (with the code, about 100-fold at step 5), so only the first 5 steps are "
+            "compared; without batch norm the script matches the page for 10 steps "
+            "(tests/lessons/dcgan/test_export.py). The classifier's quality figures are not in the "
+            "script, and settings changed during the page's run apply from its first step.")
 
 NAMES = {"conditional": "CONDITIONAL", "upsampling": "UPSAMPLING", "batch_norm": "BATCH_NORM",
          "width": "WIDTH", "latent_size": "LATENT", "seed": "SEED", "lr_d": "LR_D", "lr_g": "LR_G",
-         "k": "K", "slope": "SLOPE", "real_label": "REAL_LABEL", "batch_size": "BATCH"}
+         "k": "K", "slope": "SLOPE", "real_label": "REAL_LABEL", "batch_size": "BATCH", "codes": "CODES",
+         "average": "AVERAGE"}
 
 HEAD = '''# %% [markdown]
 # # A DCGAN draws handwritten digits
@@ -31,7 +34,10 @@ HEAD = '''# %% [markdown]
 # into 16×16 digits; a discriminator D tells them from real ones. Both are convolutional networks
 # built on the DCGAN guidelines (Radford et al. 2015): strided convolutions instead of pooling,
 # batch norm, ReLU in G and LeakyReLU in D, tanh on G's output. With CONDITIONAL = True both are
-# also given the digit's label (Mirza & Osindero), so you can ask G for a 7.
+# also given the digit's label (Mirza & Osindero), so you can ask G for a 7. With CODES = K > 0 (and
+# no labels) G also gets one of K code values, and a head Q on D's features must tell which one made
+# a fake digit (InfoGAN, Chen et al. 2016): the codes turn into kinds of digit without any label.
+# With AVERAGE = True the pictures use G's weights averaged over its last ~1,000 steps.
 #
 # Put `digits.npz` (5,000 MNIST digits at 16×16, shipped with the dashboard) beside this script.
 
@@ -39,6 +45,8 @@ HEAD = '''# %% [markdown]
 
 BODY = '''
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -46,6 +54,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 N_CLASSES = 10
+CODES = 0 if CONDITIONAL else CODES   # the conditional GAN uses the labels instead of a code
+CODE_WEIGHT = @CODE_WEIGHT@   # λ of the code's cross-entropy
+AVERAGE_DECAY = @AVERAGE_DECAY@   # the averaged G's memory: about 1 / (1 − decay) steps
 HOLD_OUT_EVERY = @EVERY@   # the digits' fixed split: every HOLD_OUT_EVERY-th digit of a class is held out
 BLOCK = @BLOCK@        # the random numbers are drawn BLOCK steps at a time, as the dashboard does
 BETAS = @BETAS@    # Adam's (beta1, beta2): beta1 = 0.5 is the DCGAN paper's choice
@@ -76,8 +87,9 @@ print("training digits:", tuple(x_train.shape))
 # convolution that keeps the size.
 #
 # D: x [B, 1, 16, 16] → conv 4×4 stride 2 → [B, C, 8, 8] → LeakyReLU → conv 4×4 stride 2 →
-# [B, 2C, 4, 4] → BN → LeakyReLU → a 4×4 convolution over the 4×4 map, which is one linear map
-# of the flattened map → the logit a; D(x) = σ(a).
+# [B, 2C, 4, 4] → BN → LeakyReLU → flattened: the features h [B, 2C·16] → one linear map (a 4×4
+# convolution over the 4×4 map is exactly that) → the logit a; D(x) = σ(a). Q, with a code: h →
+# linear → [B, CODES], the code logits.
 #
 # A layer followed by batch norm needs no bias (BN subtracts the mean, the bias with it).
 # Conditional: G gets [z, one-hot(y)], D gets the image with 10 extra planes, plane y all ones.
@@ -99,9 +111,12 @@ def norm(channels):
     return nn.BatchNorm2d(channels) if BATCH_NORM else nn.Identity()
 
 
-def g_input(z, y):
-    """G's input: z, and in a conditional GAN the one-hot label after it: [B, LATENT (+ 10)]."""
-    return torch.cat([z, F.one_hot(y, N_CLASSES).float()], dim=1) if CONDITIONAL else z
+def g_input(z, y, c):
+    """G's input: z, then the one-hot label (conditional) or the one-hot code (CODES > 0):
+    [B, LATENT (+ 10 or + CODES)]."""
+    if CONDITIONAL:
+        return torch.cat([z, F.one_hot(y, N_CLASSES).float()], dim=1)
+    return torch.cat([z, F.one_hot(c, CODES).float()], dim=1) if CODES else z
 
 
 def d_input(x, y):
@@ -129,30 +144,45 @@ def init_weights(net):
 torch.manual_seed(SEED)
 C = WIDTH
 G = nn.Sequential(
-    nn.Linear(LATENT + (N_CLASSES if CONDITIONAL else 0), 2 * C * 4 * 4, bias=not BATCH_NORM),
+    nn.Linear(LATENT + (N_CLASSES if CONDITIONAL else CODES), 2 * C * 4 * 4, bias=not BATCH_NORM),
     nn.Unflatten(1, (2 * C, 4, 4)), norm(2 * C), nn.ReLU(),                   # [B, 2C, 4, 4]
     *upsample(2 * C, C, bias=not BATCH_NORM), norm(C), nn.ReLU(),              # [B, C, 8, 8]
     *upsample(C, 1, bias=True), nn.Tanh(),                                     # [B, 1, 16, 16]
 )
-D = nn.Sequential(
+D_features = nn.Sequential(
     nn.Conv2d(1 + (N_CLASSES if CONDITIONAL else 0), C, 4, stride=2, padding=1),   # [B, C, 8, 8]
     nn.LeakyReLU(SLOPE),
     nn.Conv2d(C, 2 * C, 4, stride=2, padding=1, bias=not BATCH_NORM),             # [B, 2C, 4, 4]
-    norm(2 * C), nn.LeakyReLU(SLOPE),
-    nn.Flatten(), nn.Linear(2 * C * 4 * 4, 1), nn.Flatten(0),                    # [B]: the logit a
+    norm(2 * C), nn.LeakyReLU(SLOPE), nn.Flatten(),                              # h [B, 2C·16]
 )
+D_logit = nn.Linear(2 * C * 4 * 4, 1)                                             # h -> a [B, 1]
 init_weights(G)
-init_weights(D)
+init_weights(D_features)
+init_weights(D_logit)
+Q = nn.Linear(2 * C * 4 * 4, CODES) if CODES else None     # h -> code logits [B, CODES]; PyTorch's own init
+G_avg = copy.deepcopy(G)                  # the averaged generator Ḡ (only ever averaged, never trained)
+d_parts = [D_features, D_logit] + ([Q] if CODES else [])
 opt_g = torch.optim.Adam(G.parameters(), lr=LR_G, betas=BETAS)
-opt_d = torch.optim.Adam(D.parameters(), lr=LR_D, betas=BETAS)
+opt_d = torch.optim.Adam([p for part in d_parts for p in part.parameters()], lr=LR_D, betas=BETAS)
 print(G)
-print(D)
+print(D_features, D_logit, Q)
+
+
+def D(x):
+    """The logit a [B] of D(x) = σ(a), and the features h [B, 2C·16] it was read from."""
+    h = D_features(x)
+    return D_logit(h).flatten(), h
+
+
+def code_loss(h, c):
+    """InfoGAN: Q's cross-entropy on which code c [B] made the fake digits with features h (0 without a code)."""
+    return F.cross_entropy(Q(h), c) if CODES else torch.zeros(())
 
 # %% [markdown]
 # ## Random numbers
 # One random stream (seed SEED + 1) gives, for each D update, which real digits to show
-# (B indices), the noise z [B, LATENT] and the labels asked of G [B] (used when conditional).
-# They are drawn for BLOCK steps at a time in this order, exactly as the dashboard draws them,
+# (B indices), the noise z [B, LATENT], the labels asked of G [B] (used when conditional) and,
+# with a code, the code values [B]. They are drawn for BLOCK steps at a time in this order, exactly as the dashboard draws them,
 # so the script sees the same numbers.
 
 # %%
@@ -160,14 +190,15 @@ gen = torch.Generator().manual_seed(SEED + 1)
 
 
 def random_inputs():
-    """(real indices [B], z [B, LATENT], fake labels [B]) for each D update, forever."""
+    """(real indices [B], z [B, LATENT], fake labels [B], codes [B]) for each D update, forever."""
     while True:
         n = BATCH * BLOCK * K
         idx = torch.randint(len(y_train), (n,), generator=gen).view(-1, BATCH)
         z = torch.randn(n, LATENT, generator=gen).view(-1, BATCH, LATENT)
         y = torch.randint(N_CLASSES, (n,), generator=gen).view(-1, BATCH)
+        c = torch.randint(CODES, (n,), generator=gen).view(-1, BATCH) if CODES else y
         for i in range(BLOCK * K):
-            yield idx[i], z[i], y[i]
+            yield idx[i], z[i], y[i], c[i]
 
 
 draws = random_inputs()
@@ -181,28 +212,39 @@ draws = random_inputs()
 #
 # G (non-saturating): L_G = −E[log D(G(z))].
 #
+# With a code, both add λ·CE(Q(h(G(z, c))), c) (D's step trains D's features and Q, G's step G).
+#
 # Each step is K updates of D, then one of G on the fake digits of the last D update.
-# D sees real and fake digits in separate calls, so batch norm never mixes them.
+# D sees real and fake digits in separate calls, so batch norm never mixes them. After G's update
+# the averaged generator moves towards G: Ḡ ← β·Ḡ + (1 − β)·G, β = min(AVERAGE_DECAY, (1 + t)/(10 + t)).
 
 # %%
-history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": [], "code_loss": []}
 for step in range(1, STEPS + 1):
     for _ in range(K):
-        idx, z, y_fake = next(draws)
-        fake = G(g_input(z, y_fake))
-        a_real = D(d_input(x_train[idx], y_train[idx]))
-        a_fake = D(d_input(fake.detach(), y_fake))          # D's update must not change G
+        idx, z, y_fake, c = next(draws)
+        fake = G(g_input(z, y_fake, c))
+        a_real, _ = D(d_input(x_train[idx], y_train[idx]))
+        a_fake, h_fake = D(d_input(fake.detach(), y_fake))          # D's update must not change G
         # L_D = E[s·softplus(−a_real) + (1 − s)·softplus(a_real)] + E[softplus(a_fake)]
         loss_d = ((REAL_LABEL * F.softplus(-a_real) + (1 - REAL_LABEL) * F.softplus(a_real)).mean()
                   + F.softplus(a_fake).mean())
         opt_d.zero_grad()
-        loss_d.backward()
+        (loss_d + CODE_WEIGHT * code_loss(h_fake, c)).backward()
         opt_d.step()
-    # L_G = E[softplus(−D's logit on G(z))]; the gradient flows through D into G (only G steps)
-    loss_g = F.softplus(-D(d_input(fake, y_fake))).mean()
+    # L_G = E[softplus(−D's logit on G(z))] (+ λ·CE); the gradient flows through D into G (only G steps)
+    a_g, h_g = D(d_input(fake, y_fake))
+    loss_g, loss_code = F.softplus(-a_g).mean(), code_loss(h_g, c)
     opt_g.zero_grad()
-    loss_g.backward()
+    (loss_g + CODE_WEIGHT * loss_code).backward()
     opt_g.step()
+    with torch.no_grad():
+        beta = min(AVERAGE_DECAY, step / (step + 9))            # (1 + t)/(10 + t) with t = step − 1
+        for p_avg, p in zip(G_avg.parameters(), G.parameters()):
+            p_avg.lerp_(p, 1 - beta)
+        for b_avg, b in zip(G_avg.buffers(), G.buffers()):
+            b_avg.copy_(b)                                      # batch norm's running statistics
+    history["code_loss"].append(loss_code.item())
     history["d_loss"].append(loss_d.item())
     history["g_loss"].append(loss_g.item())
     history["d_real"].append(torch.sigmoid(a_real).mean().item())
@@ -215,7 +257,8 @@ for step in range(1, STEPS + 1):
 # ## The picture: a grid of generated digits, the losses and D's outputs
 # The grid uses the dashboard's fixed noise (seed @EVAL_SEED@), in eval mode: batch norm then uses
 # its running averages, so a digit does not depend on the others drawn with it. Conditional: row r
-# asks for digit r, and each column keeps one z ("handwriting") across the ten digits.
+# asks for digit r, and each column keeps one z ("handwriting") across the ten digits. With a code,
+# cell i has code i mod CODES. AVERAGE: the averaged generator Ḡ draws it.
 
 # %%
 n = @GRID@
@@ -224,10 +267,12 @@ if CONDITIONAL:
     z_grid, y_grid = z_fixed[:n].repeat(n, 1), torch.arange(n * n) // n % N_CLASSES
 else:
     z_grid, y_grid = z_fixed[:n * n], torch.arange(n * n) % N_CLASSES
-G.eval()
+c_grid = torch.arange(n * n) % max(CODES, 1)
+shown = G_avg if AVERAGE else G
+shown.eval()
 with torch.no_grad():
-    digits = G(g_input(z_grid, y_grid))[:, 0].numpy()        # [n², 16, 16] in [−1, 1]
-G.train()
+    digits = shown(g_input(z_grid, y_grid, c_grid))[:, 0].numpy()        # [n², 16, 16] in [−1, 1]
+shown.train()
 sheet = digits.reshape(n, n, 16, 16).transpose(0, 2, 1, 3).reshape(n * 16, n * 16)
 fig, (left, mid, right) = plt.subplots(1, 3, figsize=(14, 5), gridspec_kw={"width_ratios": [1, 1.2, 1.2]})
 left.imshow(sheet, cmap="gray", vmin=-1, vmax=1)
@@ -253,6 +298,7 @@ def script(cfg: DcganConfig, steps: int | None = None) -> str:
     """The run of ``cfg`` as a percent-format script training ``steps`` steps."""
     body = BODY
     for token, value in {"@BLOCK@": BLOCK, "@BETAS@": tuple(BETAS), "@EVERY@": HOLDOUT_EVERY,
+                         "@CODE_WEIGHT@": CODE_WEIGHT, "@AVERAGE_DECAY@": AVERAGE_DECAY,
                          "@DATA@": DATA_FILE, "@GRID@": GRID, "@N_EVAL@": N_EVAL,
                          "@EVAL_SEED@": EVAL_SEED}.items():
         body = body.replace(token, str(value))

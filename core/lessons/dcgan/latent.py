@@ -3,7 +3,7 @@ between two labels with z fixed), and arithmetic on mean z vectors as in Radford
 "smiling woman − neutral woman + neutral man"): here "bold 3 − thin 3 + thin 7 = bold 7".
 Reads the generator, never trains it. No Streamlit.
 
-Shapes: z [n, L]; digits [n, 16, 16] in [−1, 1].
+Shapes: z [n, L], or [n, L + K] with InfoGAN's code of K values; digits [n, 16, 16] in [−1, 1].
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from core import digits
+from core.lessons.dcgan.model import code_input
 
 STEPS = 10                 # images along a walk
 POOL = 1000                # digits generated to find the groups of the arithmetic
@@ -84,7 +85,12 @@ def arithmetic(trainer, attribute: str, a: int, b: int, seed: int = 0) -> Arithm
     Groups are picked among POOL generated digits by what the classifier reads (unconditional)
     or by the label asked for (conditional, where the answer is drawn with label b)."""
     g = torch.Generator(device="cpu").manual_seed(seed)
-    z = torch.randn(POOL, trainer.config.latent_size, generator=g).to(trainer.device)
+    L, K = trainer.config.latent_size, trainer.codes
+    z = torch.randn(POOL, L, generator=g)
+    # with InfoGAN's code the generator's input is [z, one-hot(c)], and the arithmetic acts on all of it
+    if K:
+        z = code_input(z, torch.randint(K, (POOL,), generator=g), K)
+    z = z.to(trainer.device)                                                         # [POOL, L (+ K)]
     asked = torch.tensor([a, b], device=trainer.device).repeat_interleave(POOL // 2)
     x = trainer.generate(z, asked)
     label, conf = trainer.judge.clf.judge(torch.from_numpy(x).float().unsqueeze(1).to(trainer.device))
@@ -104,7 +110,8 @@ def arithmetic(trainer, attribute: str, a: int, b: int, seed: int = 0) -> Arithm
         return Arithmetic([(c, x[p]) for c, p in zip(captions, picks)], np.zeros((0, 16, 16)), "", 0.0, False)
     mean = [z[torch.from_numpy(p).to(trainer.device)].mean(0) for p in picks]
     answer = mean[0] - mean[1] + mean[2]                                                  # [L]
-    near = answer + NOISE * torch.randn(NEIGHBOURS, answer.shape[0], generator=g).to(trainer.device)
+    noise = torch.randn(NEIGHBOURS, L, generator=g).to(trainer.device)
+    near = answer + NOISE * torch.nn.functional.pad(noise, (0, K))          # noise on z, not on the code
     zs = torch.cat([answer[None], near])
     out = trainer.generate(zs, torch.full((len(zs),), b, device=trainer.device))
     lab, cf = trainer.judge.clf.judge(torch.from_numpy(out[:1]).float().unsqueeze(1).to(trainer.device))

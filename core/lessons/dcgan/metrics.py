@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from core import digits
+from core.lessons.dcgan.model import code_input
 
 N_EVAL = 500               # generated digits judged per measurement (50 asked per digit)
 EVAL_SEED = 12345          # fixed z, so successive measurements compare the same digits
@@ -40,15 +41,18 @@ def _real_grid(n: int) -> np.ndarray:
 class Judge:
     """The classifier and the fixed inputs a trainer is measured with."""
 
-    def __init__(self, device: torch.device, latent: int, conditional: bool) -> None:
+    def __init__(self, device: torch.device, latent: int, conditional: bool, codes: int = 0) -> None:
         self.device, self.latent, self.conditional = device, latent, conditional
         self.clf = digits.classifier(device)
         g = torch.Generator(device="cpu").manual_seed(EVAL_SEED)
-        self.z = torch.randn(N_EVAL, latent, generator=g).to(device)                  # [N_EVAL, L]
+        self.z = torch.randn(N_EVAL, latent, generator=g)                             # [N_EVAL, L]
+        # with a code: [z, one-hot(i mod K)], every code value in turn  [N_EVAL, L + K]
+        self.z = code_input(self.z, torch.arange(N_EVAL) % max(codes, 1), codes).to(device)
         self.y = (torch.arange(N_EVAL) % digits.N_CLASSES).to(device)                 # asked digits
 
     def grid_inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """z [n², L], labels [n²] of the live grid. Unconditional: the first n² evaluation z.
+        """z [n², L (+ K)], labels [n²] of the live grid. Unconditional: the first n² evaluation
+        inputs (with a code of K values, cell i has code i mod K).
         Conditional: row r asks for digit r, and column c uses the same z in every row, so a
         column shows one "handwriting" across the ten digits."""
         if not self.conditional:

@@ -1,5 +1,5 @@
 """The DCGAN's two networks for 16×16 digits, and their conditional versions (Mirza & Osindero:
-the label is given to both). No Streamlit.
+the label is given to both), with InfoGAN's code head on D. No Streamlit.
 
 Generator (width C, latent size L; the DCGAN guidelines: no pooling, batch norm, ReLU inside,
 tanh out):
@@ -7,7 +7,9 @@ tanh out):
     → upsample ×2 → [B, C, 8, 8] → BN → ReLU → upsample ×2 → [B, 1, 16, 16] → tanh
 Discriminator (strided convolutions instead of pooling, LeakyReLU, no BN on the input layer):
     x [B, 1, 16, 16] (‖ 10 label planes) → conv 4×4 s2 → [B, C, 8, 8] → LReLU
-    → conv 4×4 s2 → [B, 2C, 4, 4] → BN → LReLU → conv 4×4 (valid) → logit [B, 1, 1, 1]
+    → conv 4×4 s2 → [B, 2C, 4, 4] → BN → LReLU = features h [B, 2C·16]
+    → conv 4×4 (valid), i.e. a linear map of h → logit [B]
+InfoGAN's head Q (with a code of K values, ``code_head``): h → linear → code logits [B, K].
 
 An "upsample ×2" is one of UPSAMPLING: a transposed convolution (k = 4, or k = 3 with output
 padding 1) or a resize (nearest, bilinear) followed by a 3×3 convolution.
@@ -103,9 +105,14 @@ class Discriminator(nn.Module):
         self.out = nn.Conv2d(2 * width, 1, BASE)                                           # 4 → 1
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, groups: int = 1) -> torch.Tensor:
-        """``groups``: x holds that many equal batches (real digits, then fake ones) that batch norm
-        normalises separately, exactly as if D were called on each in turn (the DCGAN advice:
-        never mix real and fake digits in one batch-norm batch); the convolutions run once."""
+        """The logits [B]; ``groups`` as in ``features``."""
+        return self.logit(self.features(x, y, groups))
+
+    def features(self, x: torch.Tensor, y: torch.Tensor | None = None, groups: int = 1) -> torch.Tensor:
+        """h [B, 2C·16], what the last layer (and Q) read. ``groups``: x holds that many equal
+        batches (real digits, then fake ones) that batch norm normalises separately, exactly as if
+        D were called on each in turn (the DCGAN advice: never mix real and fake digits in one
+        batch-norm batch); the convolutions run once."""
         if self.conditional:
             planes = one_hot(y, x.dtype)[:, :, None, None].expand(-1, -1, SIZE, SIZE)
             x = torch.cat([x, planes], dim=1)
@@ -115,9 +122,25 @@ class Discriminator(nn.Module):
             h = torch.cat([self.bn2(part) for part in h.chunk(groups)])
         else:
             h = self.bn2(h)
-        h = F.leaky_relu(h, self.slope)
-        # the last 4×4 convolution over a 4×4 map is a linear map of the flattened map
-        return F.linear(h.flatten(1), self.out.weight.flatten(1), self.out.bias).flatten()
+        return F.leaky_relu(h, self.slope).flatten(1)
+
+    def logit(self, h: torch.Tensor) -> torch.Tensor:
+        """features [B, 2C·16] -> logits [B]: the last 4×4 convolution over a 4×4 map is a linear
+        map of the flattened map."""
+        return F.linear(h, self.out.weight.flatten(1), self.out.bias).flatten()
+
+
+def code_head(width: int, codes: int) -> nn.Linear:
+    """InfoGAN's Q for a discriminator of width C: D's features [B, 2C·16] -> code logits [B, K],
+    which of the K code values made a fake digit. Built after the DCGAN initialisation and left
+    with PyTorch's own (what benchmarks/bench_dcgan.py measured)."""
+    return nn.Linear(2 * width * BASE * BASE, codes)
+
+
+def code_input(z: torch.Tensor, c: torch.Tensor, codes: int) -> torch.Tensor:
+    """InfoGAN's generator input [z, one-hot(c)]: z [B, L], codes c [B] -> [B, L + K]. With K = 0,
+    z itself."""
+    return torch.cat([z, F.one_hot(c, codes).to(z.dtype)], dim=1) if codes else z
 
 
 def one_hot(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -1,5 +1,6 @@
 """The DCGAN's maths against torch: layer sizes against the convolution arithmetic, the losses
-against binary cross-entropy, the batched discriminator against separate calls."""
+against binary cross-entropy, the batched discriminator against separate calls, InfoGAN's code
+head and input."""
 import itertools
 
 import pytest
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.lessons.dcgan import (UPSAMPLING, Discriminator, Generator, conv_size, d_loss, g_loss, tconv_size)
-from core.lessons.dcgan.model import Up, init_weights, one_hot
+from core.lessons.dcgan.model import Up, code_head, code_input, init_weights, one_hot
 
 torch.set_default_dtype(torch.float32)
 
@@ -112,3 +113,27 @@ def test_dcgan_initialisation():
     init_weights(G)
     assert abs(float(G.up1.conv.weight.std()) - 0.02) < 0.005
     assert abs(float(G.bn1.weight.mean()) - 1.0) < 0.01 and float(G.bn1.bias.abs().max()) == 0.0
+
+
+def test_code_head_reads_the_same_features_as_the_logit():
+    """InfoGAN's Q: D's features h [B, 2C·16] -> the logit (= D's forward, = the 4×4 convolution
+    on the unflattened map) and the code logits [B, K] (a linear layer on the same h)."""
+    torch.manual_seed(0)
+    D, Q = Discriminator(8, True, False), code_head(8, 30)
+    init_weights(D)
+    x = torch.randn(5, 1, 16, 16)
+    h = D.features(x)
+    assert h.shape == (5, 2 * 8 * 4 * 4)
+    assert torch.allclose(D.logit(h), D(x), atol=1e-6)
+    assert torch.allclose(D.logit(h), D.out(h.view(5, 16, 4, 4)).flatten(), atol=1e-6)
+    assert torch.allclose(Q(h), h @ Q.weight.T + Q.bias, atol=1e-6) and Q(h).shape == (5, 30)
+
+
+def test_code_input_is_z_then_the_one_hot_code():
+    z, c = torch.randn(4, 3), torch.tensor([0, 29, 7, 7])
+    x = code_input(z, c, 30)
+    assert x.shape == (4, 33) and torch.equal(x[:, :3], z)
+    assert torch.equal(x[:, 3:], F.one_hot(c, 30).float())
+    assert code_input(z, c, 0) is z
+    G = Generator(3 + 30, 8, "tconv4", True, False)
+    assert G(x).shape == (4, 1, 16, 16)

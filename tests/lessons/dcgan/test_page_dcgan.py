@@ -68,3 +68,16 @@ def test_blow_up_gets_a_message():
     assert not at.exception and any("blew up" in e.value for e in at.error)
     at.button(key="dcgan_reset_btn").click().run()
     assert not any("blew up" in e.value for e in at.error)
+
+
+def test_the_code_and_the_averaged_generator_are_settings():
+    """The InfoGAN code is structural (a rebuilt run), the averaged generator live (no restart)."""
+    at = run_page("pages/dcgan.py", timeout=120)
+    trainer = at.session_state["dcgan_runner"].trainer
+    assert trainer.codes == 30 and trainer.config.average
+    at.button(key="dcgan_step_0").click().run()
+    at.toggle(key="dcgan_average").set_value(False).run()
+    assert metric(at, "Steps trained") == "1" and not at.session_state["dcgan_runner"].trainer.config.average
+    at.select_slider(key="dcgan_codes").set_value(0).run()
+    assert metric(at, "Steps trained") == "0" and any("rebuilt" in i.value for i in at.info)
+    assert at.session_state["dcgan_runner"].trainer.codes == 0 and not at.exception
