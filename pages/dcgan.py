@@ -34,8 +34,7 @@ def load_pretrained(device):
 def render(snap: dict, runner) -> None:
     left, mid, right = st.columns([2, 2, 3])
     with left:
-        caption = text.GRID_COND if snap["conditional"] else text.GRID_CODE.format(k=snap["codes"]) if snap["codes"] else text.GRID
-        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=caption)
+        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]))
     with mid:
         ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL)
     with right:

@@ -11,6 +11,13 @@ GRID = "generated: the same 100 z every frame"
 GRID_CODE = "generated: the same 100 (z, code) every frame; cell i has code i mod {k}"
 GRID_COND = "generated: row r asks for digit r, a column shares one z"
 REAL = "real training digits"
+
+
+def grid_caption(conditional: bool, codes: int) -> str:
+    """The live grid's caption for a conditional, a coded (K = codes) or a plain run."""
+    return GRID_COND if conditional else GRID_CODE.format(k=codes) if codes else GRID
+
+
 NOT_TRAINED = ("Not trained yet: the faint texture is the upsampling's own — a grid from transposed convolutions "
                "(strongest with k=3), 2×2 blocks from nearest resizing, blur from bilinear.")
 

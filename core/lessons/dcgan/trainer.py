@@ -78,10 +78,10 @@ class DcganTrainer(TrainerBase):
         fastconv.speed_up(self.D)
         self.G_avg = copy.deepcopy(self.G).eval()
         self.G_avg.requires_grad_(False)
+        self._g_params, self._avg_params = list(self.G.parameters()), list(self.G_avg.parameters())
         # D's optimiser also trains Q; both are frozen during G's step
         self._d_params = list(self.D.parameters()) + (list(self.Q.parameters()) if self.Q is not None else [])
-        self.opt_g, self.opt_d = adam(list(self.G.parameters()), cfg.lr_g), adam(self._d_params, cfg.lr_d)
-        self._g_params, self._avg_params = list(self.G.parameters()), list(self.G_avg.parameters())
+        self.opt_g, self.opt_d = adam(self._g_params, cfg.lr_g), adam(self._d_params, cfg.lr_d)
         self.x_train, self.y_train = digits.load("train").as_tensor(self.device)
         self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
         self._block: dict[str, torch.Tensor] = {}
@@ -124,7 +124,7 @@ class DcganTrainer(TrainerBase):
 
     def _d_update(self) -> tuple[torch.Tensor, ...]:
         """One descent step of D (and Q) on L_D + λ·L_code; returns (fake digits, their labels,
-        their codes, L_D, D(real), D(fake), L_code)."""
+        their codes, L_D, D(real), D(fake))."""
         idx, z, y_fake, c = self._draw()
         B = idx.shape[0]
         cond = self.config.conditional
@@ -140,7 +140,7 @@ class DcganTrainer(TrainerBase):
         (loss + CODE_WEIGHT * code).backward()
         self.opt_d.step()
         p = torch.sigmoid(a.detach())
-        return fake, y_fake, c, loss.detach(), p[:B].mean(), p[B:].mean(), code.detach()
+        return fake, y_fake, c, loss.detach(), p[:B].mean(), p[B:].mean()
 
     def _g_update(self, fake: torch.Tensor, y_fake: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One descent step of G on −E[log D(G(z))] + λ·L_code through a frozen D (the same fake
@@ -171,7 +171,7 @@ class DcganTrainer(TrainerBase):
         every = int(self.config.eval_every)
         for _ in range(n):
             for _ in range(int(self.config.k)):
-                fake, y_fake, c, ld, d_real, d_fake, lc_d = self._d_update()
+                fake, y_fake, c, ld, d_real, d_fake = self._d_update()
             lg, lc = self._g_update(fake, y_fake, c)
             self._average()
             self.push(torch.stack([ld, lg, d_real, d_fake, lc]))
@@ -214,8 +214,9 @@ class DcganTrainer(TrainerBase):
 
     def snapshot(self) -> dict[str, Any]:
         """fake, real: [GRID², 16, 16] in [−1, 1] (fake from the fixed grid z; conditional: row r
-        asks for digit r; with a code of K values cell i has code i mod K); history/metrics: dicts of [m] arrays; counts: [10] accepted per class
-        at the last measurement; ceiling: the real held-out digits' figures."""
+        asks for digit r; with a code of K values cell i has code i mod K); history/metrics: dicts
+        of [m] arrays; counts: [10] accepted per class at the last measurement; ceiling: the real
+        held-out digits' figures."""
         return {
             "step": self.step_count, "conditional": self.config.conditional, "codes": self.codes,
             "fake": self.generate(self.grid_z, self.grid_y), "real": self.real_grid,
