@@ -301,3 +301,47 @@ def test_frame_share_is_a_budget_of_the_machine(monkeypatch):
     assert gates.frame_share() == 0.5                          # a bad value falls back to one worker
     monkeypatch.setenv("DASH_FRAME_SHARE", "0.2")
     assert gates.frame_share() == 0.2
+
+
+class _FakeContext:
+    """What ``_one_burst`` touches of Streamlit's ScriptRunContext: its ``_enqueue`` callable."""
+
+    def __init__(self):
+        self.sent: list = []
+        self._enqueue = self.sent.append
+
+
+def test_one_burst_holds_a_frame_and_sends_it_whole_and_in_order(monkeypatch):
+    from core.ui import loop
+    monkeypatch.setattr(loop, "BURST", True)
+    ctx = _FakeContext()
+    with loop._one_burst(ctx):
+        for i in range(5):
+            ctx._enqueue(i)
+        assert ctx.sent == []                          # held while the frame is drawn
+    assert ctx.sent == [0, 1, 2, 3, 4]
+    ctx._enqueue(5)                                    # afterwards: straight through again
+    assert ctx.sent == [0, 1, 2, 3, 4, 5]
+
+
+def test_one_burst_sends_what_was_drawn_when_the_drawing_fails(monkeypatch):
+    from core.ui import loop
+    monkeypatch.setattr(loop, "BURST", True)
+    ctx = _FakeContext()
+    with pytest.raises(RuntimeError):
+        with loop._one_burst(ctx):
+            ctx._enqueue("a")
+            raise RuntimeError("a rerun request or a drawing error")
+    assert ctx.sent == ["a"] and ctx._enqueue == ctx.sent.append
+
+
+def test_one_burst_passes_through_when_off_or_without_a_context(monkeypatch):
+    from core.ui import loop
+    ctx = _FakeContext()
+    monkeypatch.setattr(loop, "BURST", False)
+    with loop._one_burst(ctx):
+        ctx._enqueue(1)
+        assert ctx.sent == [1]
+    monkeypatch.setattr(loop, "BURST", True)
+    with loop._one_burst(None):
+        pass
