@@ -330,20 +330,12 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
 
 @contextlib.contextmanager
 def _one_burst(ctx: Any) -> Iterator[None]:
-    """Hold a frame's messages and send them together when it is drawn.
-
-    Drawn while training runs, a frame's ~10–30 messages left the server spread over its 20–50 ms
-    (the trainer takes the interpreter lock between them), and each one woke the server's event
-    loop to serialise and send it on its own. Held back and sent in one go, the frame costs the
-    server 0–20 % less time and reaches the browser as one batch. Paired A/B, session 11
-    (``bench_live_loop.py --seconds 8 --ab DASH_BURST=1 --repeat 2``): live / headless rose on
-    8 of 10 pages (mean +0.02; autoencoders 0.55 → 0.62, gan2d 0.70 → 0.75), tied on one, fell
-    0.02 on upsampling (within its noise).
-
-    ``ctx``: the fragment run's ScriptRunContext (None: send as usual). Held messages skip
-    Streamlit's yield point (a rerun request is checked when a message is sent), so a Pause or a
-    page change waits for the drawing, 20–50 ms. The flush sends in order; a rerun request raised
-    by the first send drops the rest of the frame, as an interrupted frame always did.
+    """Hold a frame's messages and send them in one go when it is drawn: sent as drawn, each of
+    its ~10–30 woke the server's event loop on its own while the trainer took the interpreter lock
+    in between. Paired A/B (README, "A frame sent in one go"): live / headless up on 8 of 10 pages.
+    ``ctx``: the fragment run's ScriptRunContext (None: as usual). Held messages skip Streamlit's
+    yield point, so Pause or a page change waits for the drawing (20–50 ms); a rerun request
+    raised by the flush drops the rest of the frame, as an interrupted frame always did.
     """
     if ctx is None or not BURST or not callable(getattr(ctx, "_enqueue", None)):
         yield
