@@ -331,18 +331,24 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
 @contextlib.contextmanager
 def _one_burst(ctx: Any) -> Iterator[None]:
     """Hold a frame's messages and send them in one go when it is drawn: sent as drawn, each of
-    its ~10–30 woke the server's event loop on its own while the trainer took the interpreter lock
-    in between. Paired A/B (README, "A frame sent in one go"): live / headless up on 8 of 10 pages.
-    ``ctx``: the fragment run's ScriptRunContext (None: as usual). Held messages skip Streamlit's
-    yield point, so Pause or a page change waits for the drawing (20–50 ms); a rerun request
-    raised by the flush drops the rest of the frame, as an interrupted frame always did.
+    its ~10–30 woke the server's event loop on its own (README, "A frame sent in one go").
+    ``ctx``: the fragment run's ScriptRunContext (None: as usual). Each held message still passes
+    Streamlit's yield point (the runner's check for a rerun request), so Pause, a page change and
+    ``st.rerun`` interrupt the drawing as before; what was drawn until then is sent.
     """
     if ctx is None or not BURST or not callable(getattr(ctx, "_enqueue", None)):
         yield
         return
     held: list[Any] = []
     send = ctx._enqueue
-    ctx._enqueue = held.append
+    yield_point = getattr(getattr(send, "__self__", None), "_maybe_handle_execution_control_request", None)
+
+    def hold(msg: Any) -> None:
+        if yield_point is not None:
+            yield_point()
+        held.append(msg)
+
+    ctx._enqueue = hold
     try:
         yield
     finally:

@@ -345,3 +345,40 @@ def test_one_burst_passes_through_when_off_or_without_a_context(monkeypatch):
     monkeypatch.setattr(loop, "BURST", True)
     with loop._one_burst(None):
         pass
+
+
+class _FakeRunner:
+    """Streamlit's ScriptRunner as ``_one_burst`` sees it: ``_enqueue`` is its bound method, and
+    its yield point raises once a rerun has been requested."""
+
+    def __init__(self):
+        self.sent: list = []
+        self.rerun_requested = False
+
+    def _maybe_handle_execution_control_request(self):
+        if self.rerun_requested:
+            self.rerun_requested = False
+            raise RuntimeError("rerun")
+
+    def _enqueue_forward_msg(self, msg):
+        self._maybe_handle_execution_control_request()
+        self.sent.append(msg)
+
+
+def test_one_burst_keeps_streamlits_yield_point(monkeypatch):
+    """A rerun request (Pause, a page change, st.rerun) still stops the drawing at the next
+    message, not after the whole frame; what was drawn before it is sent."""
+    from core.ui import loop
+    monkeypatch.setattr(loop, "BURST", True)
+    runner = _FakeRunner()
+    ctx = _FakeContext()
+    ctx._enqueue = runner._enqueue_forward_msg
+    drawn = []
+    with pytest.raises(RuntimeError, match="rerun"):
+        with loop._one_burst(ctx):
+            ctx._enqueue("a")
+            assert runner.sent == []                   # held
+            runner.rerun_requested = True
+            ctx._enqueue("b")                          # the yield point raises here
+            drawn.append("after")                      # never reached
+    assert drawn == [] and runner.sent == ["a"]
