@@ -157,6 +157,9 @@ def frame_gate(urgent: bool = False) -> contextlib.AbstractContextManager[None]:
 
 # --------------------------------------------------------------------------- frame pacing
 
+STALL_SECONDS = 0.5
+
+
 class FramePacer:
     """How often each training session should get a frame, so frames never crowd out training.
 
@@ -177,9 +180,10 @@ class FramePacer:
         self.seconds_per_frame = 0.03
 
     def record(self, seconds: float) -> None:
-        """One frame's server time (snapshot + draw)."""
+        """One frame's server time (snapshot + draw). A stalled frame counts as at most
+        ``STALL_SECONDS``, so one hiccup cannot stretch everyone's interval for seconds."""
         with self._lock:
-            self.seconds_per_frame = 0.9 * self.seconds_per_frame + 0.1 * max(0.0, seconds)
+            self.seconds_per_frame = 0.9 * self.seconds_per_frame + 0.1 * min(max(0.0, seconds), STALL_SECONDS)
 
     def interval(self, sessions: int | None = None) -> float:
         n = max(1, slots_in_use() if sessions is None else sessions)

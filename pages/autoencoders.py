@@ -47,7 +47,7 @@ def render(snap: dict, runner) -> None:
         st.caption(text.NOT_TRAINED)
     left, mid, right = st.columns([2, 3, 2])
     with left:
-        ui.image_grid(snap["recon"], 10, lo=0.0, hi=1.0, caption=text.RECON)
+        ui.image_grid(snap["recon"], 10, lo=0.0, hi=1.0, caption=text.RECON, detail=(page, "recon"))
     with mid:
         last = snap["last"]
         q1, q2, q3 = st.columns(3)
@@ -57,14 +57,14 @@ def render(snap: dict, runner) -> None:
         st.latex(text.reparam_latex(snap["reparam"]))
         st.caption(text.reparam_caption(snap["reparam"], snap["beta"]))
     with right:
-        ui.chart(page, ac.quality(snap["metrics"], "accepted"), "chart_accepted")
+        ui.chart(page, ac.quality(snap["metrics"], "accepted"), "chart_accepted", detail=True)
     g1, g2, g3 = st.columns(3)
     with g1:
-        ui.chart(page, ac.reconstruction(snap["history"]), "chart_recon")
+        ui.chart(page, ac.reconstruction(snap["history"]), "chart_recon", detail=True)
     with g2:
-        ui.chart(page, ac.vae_split(snap["history"]), "chart_split")
+        ui.chart(page, ac.vae_split(snap["history"]), "chart_split", detail=True)
     with g3:
-        ui.chart(page, ac.quality(snap["metrics"], "knn"), "chart_knn")
+        ui.chart(page, ac.quality(snap["metrics"], "knn"), "chart_knn", detail=True)
 
 
 runner = ui.live_panel(page, config, make_trainer=AutoencodersTrainer, render=render, pretrained=load_pretrained,

@@ -36,7 +36,7 @@ def render(snap: dict, runner) -> None:
     with left:
         ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]))
     with mid:
-        ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL)
+        ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL, detail=(page, "real"))
     with right:
         q1, q2, q3 = st.columns(3)
         q1.metric("accepted", dc.percent(snap["accepted"]), help=text.ACCEPTED_HELP)
@@ -46,16 +46,16 @@ def render(snap: dict, runner) -> None:
         else:
             q3.metric("real digits", dc.percent(snap["ceiling"]["accepted"]), help="The ceiling: held-out real digits.")
         ui.chart(page, dc.quality(snap["metrics"], snap["ceiling"], snap["conditional"],
-                                  120 if page.presenting else 170), "chart_quality")
+                                  120 if page.presenting else 170), "chart_quality", detail=True)
     if snap["step"] == 0 and not page.presenting:
         st.caption(text.NOT_TRAINED)
     g1, g2, g3 = st.columns(3)
     with g1:
-        ui.chart(page, dc.losses(snap["history"], snap["codes"] > 0), "chart_loss")
+        ui.chart(page, dc.losses(snap["history"], snap["codes"] > 0), "chart_loss", detail=True)
     with g2:
-        ui.chart(page, dc.d_outputs(snap["history"]), "chart_dprob")
+        ui.chart(page, dc.d_outputs(snap["history"]), "chart_dprob", detail=True)
     with g3:
-        ui.chart(page, dc.class_counts(snap["counts"]), "chart_counts")
+        ui.chart(page, dc.class_counts(snap["counts"]), "chart_counts", detail=True)
 
 
 runner = ui.live_panel(page, config, make_trainer=DcganTrainer, render=render, pretrained=load_pretrained,

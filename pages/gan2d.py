@@ -65,11 +65,11 @@ def render(snap: dict, runner) -> None:
         st.caption(text.shown_seed_caption(snap))
     q1, q2, q3 = st.columns(3)
     with q1:
-        ui.chart(page, gc.coverage_lines(panels, snap["n_modes"], SHORT_LABELS), "chart_covered")
+        ui.chart(page, gc.coverage_lines(panels, snap["n_modes"], SHORT_LABELS), "chart_covered", detail=True)
     with q2:
-        ui.chart(page, gc.quality_lines(panels, SHORT_LABELS), "chart_quality")
+        ui.chart(page, gc.quality_lines(panels, SHORT_LABELS), "chart_quality", detail=True)
     with q3:
-        ui.chart(page, gc.kl_lines(panels, SHORT_LABELS), "chart_kl")
+        ui.chart(page, gc.kl_lines(panels, SHORT_LABELS), "chart_kl", detail=True)
     if runner.running:         # the detail views cost the browser more than they tell live
         st.caption(text.RUNNING_NOTE)
         return

@@ -29,7 +29,7 @@ from core.device import describe_device
 from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
-from core.ui.page import PAUSE, TRAIN, Page
+from core.ui.page import PAUSE, TRAIN, Page, begin_frame
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
 
@@ -54,8 +54,7 @@ TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
 TRAIN_WHILE_DRAWING = os.environ.get("DASH_TRAIN_WHILE_DRAWING", "1") == "1"
 BURST = os.environ.get("DASH_BURST", "1") == "1"      # see _one_burst; DASH_BURST=0 sends as drawn
 
-# One torch thread per process: a class of sessions shares the cores fairly, and tiny models
-# are fastest on one thread anyway.
+# One torch thread per process: sessions share the cores fairly; tiny models are fastest so.
 torch.set_num_threads(int(os.environ.get("DASH_TORCH_THREADS", "1")))
 set_training_cap(int(os.environ.get("DASH_MAX_TRAINERS", "0")))
 
@@ -305,17 +304,18 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     keep_training = max(BACKGROUND_SECONDS, 2 * (ss.get(page.key("tick")) or TICK_SECONDS))
     try:
         with frame_gate(urgent=urgent):
-            t_gate = time.perf_counter()          # the frame's own cost, not its wait in the queue
+            runner.stop_background()     # waits for the chunk under way (at most one evaluation)
+            t_gate = time.perf_counter()          # the frame's own cost, not its waits
             snap = runner.latest_snapshot(**snapshot_kwargs)   # stops the background continuation
-            # Only the snapshot needs the trainer still: train on while the charts are drawn.
-            # Both threads then share the interpreter lock, but training gets part of the frame
-            # instead of none (bench_live_loop.py: live/headless 0.63 → 0.70 averaged over ten
-            # lessons, 8 of 10 better). DASH_TRAIN_WHILE_DRAWING=0 restores the old order.
+            # Only the snapshot needs the trainer still: train on while the charts are drawn
+            # (live/headless 0.63 → 0.70 over ten lessons; DASH_TRAIN_WHILE_DRAWING=0: the old order).
             if running and not runner.error and TRAIN_WHILE_DRAWING:
                 runner.start_background(keep_training)
+            begin_frame(page, redraw_all=urgent or not running)
             with _one_burst(ctx if not urgent else None):
                 _draw(page, runner, render, snap, running, step_unit)
-            PACER.record(time.perf_counter() - t_gate)
+            if not urgent:               # a click's frame (a page's first: a new model) paces no ticks
+                PACER.record(time.perf_counter() - t_gate)
     finally:
         # ``finally``: a frame interrupted by the next rerun request (at any st.* call) must still
         # leave training running. A continuation still under way is only renewed.

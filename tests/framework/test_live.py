@@ -284,6 +284,97 @@ def test_frame_pacer_gives_training_its_share():
     assert p.interval(1000) == 2.0                    # never slower than a frame every 2 s
 
 
+def test_one_stalled_frame_does_not_stretch_the_frame_interval():
+    """A frame that stalls (a new model's first frame took 1.75 s) counts as at most
+    STALL_SECONDS: the interval of one student stays at its floor instead of 0.35 s."""
+    from core.gates import STALL_SECONDS, FramePacer
+    p = FramePacer(share=0.5, lo=0.19, hi=2.0)
+    p.record(1.75)
+    assert p.seconds_per_frame <= 0.9 * 0.03 + 0.1 * STALL_SECONDS + 1e-12
+    assert p.interval(1) == 0.19
+
+
+class _TickContext:
+    """Streamlit's run context, claiming to be a ``run_every`` tick (AppTest never fires one)."""
+
+    fragment_ids_this_run = ["tick"]
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_a_ticks_wait_for_the_chunk_under_way_is_not_counted_as_its_cost(monkeypatch):
+    """The frame waits for the training chunk under way (an evaluation can take 0.3 s); that wait
+    is training, not drawing, so the frame pacer must not count it (it stretched the interval and
+    re-declared the fragment mid-run: 2.6–4.7 frames a second on autoencoders)."""
+    import core.gates as gates
+    from core.ui import loop
+    from tests.apptest_util import press_train, run_page
+    at = press_train(run_page("pages/gan1d.py"), "gan1d")
+    real_stop = LiveRunner.stop_background
+
+    def slow_stop(self):
+        if self._thread is not None:
+            time.sleep(1.0)                            # a chunk that takes a second to end
+        real_stop(self)
+
+    monkeypatch.setattr(LiveRunner, "stop_background", slow_stop)
+    real_ctx = loop.get_script_run_ctx
+    monkeypatch.setattr(loop, "get_script_run_ctx", lambda: _TickContext(real_ctx()))
+    monkeypatch.setattr(gates, "STALL_SECONDS", 10.0)     # the clip must not hide the wait
+    monkeypatch.setattr(loop.PACER, "seconds_per_frame", 0.03)
+    for _ in range(2):
+        at.run()
+        assert not at.exception
+    # counted, the two waits alone would make it ≥ 0.9 × (0.9 × 0.03 + 0.1) + 0.1 = 0.21
+    assert loop.PACER.seconds_per_frame < 0.15
+
+
+def _detail_app():
+    import numpy as np
+    import streamlit as st
+    import torch
+
+    from core import charts
+    from core.ui.page import Page, begin_frame, chart, detail_view
+    page = Page("toy", "Toy", False, torch.device("cpu"))
+    ss = st.session_state
+    i = ss["frame"] = ss.get("frame", -1) + 1
+    begin_frame(page, redraw_all=ss["plan"][i])
+    ss.setdefault("made", [])
+    ss.setdefault("sent", []).append(detail_view(page, "v", lambda: ss["made"].append(i) or i))
+    x = np.arange(10 + i, dtype=float)                  # the data grows every frame
+    chart(page, charts.line_chart(x, {"loss": x ** 2}), "detail", detail=True)
+    chart(page, charts.line_chart(x, {"loss": x ** 2}), "live")
+
+
+def test_detail_views_are_redrawn_every_few_frames_and_resent_unchanged_between(monkeypatch):
+    """While training, a detail view is made afresh on every DETAIL_EVERY-th frame and on any
+    full run or paused frame; in between the kept one is sent again, so its chart's bytes are
+    identical and Streamlit's frontend leaves it as it is. A main (live) chart is new each frame."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.ui import page as page_mod
+    monkeypatch.setattr(page_mod, "DETAIL_EVERY", 2)
+    at = AppTest.from_function(_detail_app, default_timeout=30)
+    at.session_state["plan"] = [True, False, False, False, False, True, False]
+    sent = []
+    for _ in range(7):
+        at.run()
+        assert not at.exception
+        detail, live = (c.proto.SerializeToString() for c in at.get("vega_lite_chart"))
+        sent.append((detail, live))
+    # frames 1…7: 1 and 6 redraw everything, 2 and 4 are every 2nd; 3, 5 and 7 resend the kept view
+    assert at.session_state["made"] == [0, 1, 3, 5]
+    assert at.session_state["sent"] == [0, 1, 1, 3, 3, 5, 5]
+    for i in range(1, 7):
+        assert (sent[i][0] == sent[i - 1][0]) == (i in (2, 4, 6))    # frames 3, 5, 7: the same bytes
+        assert sent[i][1] != sent[i - 1][1]
+
+
 def test_frame_share_is_a_budget_of_the_machine(monkeypatch):
     """W workers on C cores: each may spend min(0.5, 0.3·C/W) of its drawing thread on frames, so
     adding workers does not add frames; DASH_FRAME_SHARE overrides."""
