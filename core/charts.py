@@ -98,6 +98,13 @@ def placeholder_layer(text: str = "press ▶ Train or Step") -> dict:
                          "x": {"value": {"expr": "width / 2"}}, "y": {"value": {"expr": "height / 2"}}}}
 
 
+def legend_columns(names: Sequence[str], row_chars: int = 32) -> int:
+    """A bottom legend in one row when its labels fit a chart a third of a laptop screen wide
+    (~32 characters with their symbols), else in two columns: a row wider than its chart is cut
+    off, and the last lines lose their names."""
+    return len(names) if sum(len(n) + 4 for n in names) <= row_chars else 2
+
+
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | None = None,
                x_title: str = "step", y_title: str = "", log_y: bool = False, height: int = 220,
                rules: Sequence[tuple[float, str]] = (), y_domain: tuple[float, float] | None = None,
@@ -117,8 +124,9 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     names = list(series)
     color_range = [(colors or {}).get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
     y_scale: dict = {"type": "log"} if log_y else {"zero": False}
-    # log axes: ticks at powers of ten only, one number format ("1e-3", "0.01", "10")
-    y_axis: dict = {"format": "~g", "values": LOG_TICKS} if log_y else {"format": "~g"}
+    # log axes: ticks at 1-2-5 only, one number format ("1e-3", "0.01", "10"). Linear axes: "~r",
+    # because Vega gives a format without precision the tick step's ("~.2g": 180 → "1.8e+2")
+    y_axis: dict = {"format": "~g", "values": LOG_TICKS} if log_y else {"format": ",~r"}
     if y_domain is not None:
         y_scale["domain"] = list(y_domain)
     # steps are whole numbers: no "0.000000" under a lone first point, no tick at step 2.5
@@ -132,7 +140,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": x_axis},
             "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},
-            "color": {"field": "series", "type": "nominal", "title": None,
+            "color": {"field": "series", "type": "nominal", "title": None, "legend": {"columns": legend_columns(names)},
                       "scale": {"domain": names, "range": color_range}, "sort": names},
         },
     }]

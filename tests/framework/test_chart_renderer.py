@@ -19,3 +19,22 @@ def test_live_charts_use_the_canvas_while_training_and_svg_when_paused():
     assert set(_renderers(at)) == {"canvas"}
     press_pause(at, "gan1d")
     assert set(_renderers(at)) == {"svg"}
+
+
+def test_linear_axes_label_hundreds_as_numbers_and_long_legends_wrap():
+    """Vega gives a format without a precision the tick step's: "~g" labelled a loss axis
+    60, 1e+2, 1.4e+2, 1.8e+2 (autoencoders' reconstruction loss). Rendered by Vega itself."""
+    import re
+
+    import numpy as np
+
+    from core import charts
+    from core.export import chart_image
+    x = np.arange(200.0)
+    y = 60.0 + 120.0 * np.exp(-x / 20.0)                          # a loss falling from 180 to 60
+    spec = charts.line_chart(x, {"autoencoder": y, "VAE": y + 5, "denoising AE": y + 10})
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", chart_image(spec, "svg", width=260).decode())
+    assert "180" in labels and "100" in labels and not any("e+" in t for t in labels), labels
+    assert {"autoencoder", "VAE", "denoising AE"} <= set(labels)
+    assert charts.legend_columns(["autoencoder", "VAE", "denoising AE"]) == 2   # too long for one row
+    assert charts.legend_columns(["D loss", "G loss", "code CE"]) == 3

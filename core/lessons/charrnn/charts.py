@@ -35,7 +35,7 @@ def bits(h: dict, m: dict, ngram: dict[int, float], height: int) -> dict:
     names = ["training batch"] * len(keep) + ["held-out"] * len(m["step"])
     spec = charts.base("Bits per character (lower is better)", int(height * 0.8))
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    y = {"field": "y", "type": "quantitative", "title": "bits / char", "scale": {"zero": False}, "axis": {"format": "~g"}}
+    y = {"field": "y", "type": "quantitative", "title": "bits / char", "scale": {"zero": False}, "axis": {"format": "~r"}}
     spec["layer"] = [
         {"data": {"name": "lines"}, "mark": {"type": "line", "strokeWidth": 2, "clip": True, "point": False},
          "encoding": {"x": {"field": "x", "type": "quantitative", "title": "step"}, "y": y,

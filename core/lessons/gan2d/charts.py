@@ -155,7 +155,7 @@ def coverage_chart(counts: np.ndarray, *, title: str | None = "High-quality samp
               "scale": {"domain": ["covered", "missing"], "range": ["#2ca02c", MISSING_COLOR]},
               "legend": {"orient": "bottom"}}
     x = {"field": "mode", "type": "ordinal", "title": "mode", "axis": {"labelOverlap": True, "labelAngle": 0}}
-    y = {"field": "n", "type": "quantitative", "title": "samples", "axis": {"format": "~g"},
+    y = {"field": "n", "type": "quantitative", "title": "samples", "axis": {"format": ",~r"},
          "scale": {"domainMin": 0, "nice": True}}
     spec = base(title, height)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}    # height = the bars' own height
