@@ -54,8 +54,8 @@ def render(snap: dict, runner) -> None:
         q1.metric("VAE grid", ac.percent(last["accepted_vae"]), help=text.ACCEPTED_HELP)
         q2.metric("VAE 5-NN", ac.percent(last["knn_vae"]), help=text.KNN_HELP)
         q3.metric("VAE digits", f"{last['classes_vae']:.0f} / 10", help=text.CLASSES_HELP)
-        st.latex(text.reparam_latex(snap["reparam"]))
-        st.caption(text.reparam_caption(snap["reparam"], snap["beta"]))
+        st.latex(ui.detail_view(page, "reparam", lambda: text.reparam_latex(snap["reparam"])))
+        st.caption(ui.detail_view(page, "reparam_caption", lambda: text.reparam_caption(snap["reparam"], snap["beta"])))
     with right:
         ui.chart(page, ac.quality(snap["metrics"], "accepted"), "chart_accepted", detail=True)
     g1, g2, g3 = st.columns(3)

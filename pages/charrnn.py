@@ -96,10 +96,11 @@ def render(snap: dict, runner) -> None:
     with t1:
         ui.chart(page, charts.temperature(snap, 220), "chart_temp", detail=True)
     with t2:
-        st.markdown(text.temperature_line(snap))
+        st.markdown(ui.detail_view(page, "temp_line", lambda: text.temperature_line(snap)))
         st.markdown(f"**The sample at T = {snap['inspect_t']:g}, coloured by unit {snap['unit']}** "
                     "(red −1 · white 0 · blue +1):")
-        st.markdown(charts.coloured(snap["inspected"], snap["acts"]), unsafe_allow_html=True)
+        st.markdown(ui.detail_view(page, "coloured", lambda: charts.coloured(snap["inspected"], snap["acts"])),
+                    unsafe_allow_html=True)
     d = snap["detail"]
     if d is not None and not page.presenting:
         st.markdown("**Interpretable cells** (searched on Pause and every 250 steps)")

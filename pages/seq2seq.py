@@ -72,7 +72,7 @@ def render(snap: dict, runner) -> None:
     st.markdown(f"**The context vector at output step t = {step.t}** (input `{p['text']}`, "
                 f"{'additive' if step.attention == 'additive' else 'dot-product'} attention, "
                 "the three largest weights written out)")
-    for line in explain.latex(step):
+    for line in ui.detail_view(page, "context", lambda: explain.latex(step)):
         st.latex(line)
 
 

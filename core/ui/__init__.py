@@ -9,8 +9,8 @@ images. A lesson page reads top-down::
 """
 from core.ui.loop import PAUSE, TRAIN, is_running, live_panel
 from core.ui.media import image, image_grid
-from core.ui.page import Page, chart, checkpoint, page_setup, settings_box
+from core.ui.page import Page, chart, checkpoint, detail_view, page_setup, settings_box
 from core.ui.widgets import Form, LEARNING_RATES, bound, url_int, widget
 
-__all__ = ["PAUSE", "TRAIN", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint",
+__all__ = ["PAUSE", "TRAIN", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint", "detail_view",
            "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "url_int", "widget"]
