@@ -306,7 +306,7 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         with frame_gate(urgent=urgent):
             runner.stop_background()     # waits for the chunk under way (at most one evaluation)
             t_gate = time.perf_counter()          # the frame's own cost, not its waits
-            snap = runner.latest_snapshot(**snapshot_kwargs)   # stops the background continuation
+            snap = runner.latest_snapshot(**snapshot_kwargs)   # the trainer is still here
             # Only the snapshot needs the trainer still: train on while the charts are drawn
             # (live/headless 0.63 → 0.70 over ten lessons; DASH_TRAIN_WHILE_DRAWING=0: the old order).
             if running and not runner.error and TRAIN_WHILE_DRAWING:
