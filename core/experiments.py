@@ -42,6 +42,7 @@ from typing import Any, Callable
 import torch
 
 from core import settings
+from core.live import Diverged
 
 STARTS = ("reset", "pretrained", "continue")
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -61,8 +62,9 @@ class Claim:
     """One observation a step states, as a number the tests measure.
 
     ``says`` is shown with ``value`` (and ``tol``) filled in: "held-out bits/char below {value:.2f}".
-    ``measure(run)`` returns the number (``run.trainer`` is the trained run; ``run.other(...)``
-    builds and trains a second one for a comparison). It must be deterministic given the seed.
+    ``measure(run)`` returns the number (``run.trainer`` is the trained run, ``run.error`` its
+    blow-up message if it blew up; ``run.other(...)`` builds and trains a second one for a
+    comparison). It must be deterministic given the seed.
     ``op`` is one of < <= > >= (``measured op value``) or "≈" (``|measured − value| ≤ tol``).
     ``seeds``: the run's seeds (reset starts); at least ``share`` of them must hold.
     """
@@ -149,6 +151,7 @@ class Run:
         self.guide, self.index, self.seed = guide, index, seed
         self.device = device or torch.device("cpu")
         self.trainer: Any = None
+        self.error: str | None = None     # the blow-up message, if the run blew up
         self._others: dict[tuple, Any] = {}
 
     @property
@@ -159,11 +162,17 @@ class Run:
         """Set up step ``index`` as the guide's Set-up button does."""
         self.index = index
         exp = self.experiment
-        cfg = self.guide.config(index, self.seed)
+        # The seed picks a fresh run; a pretrained or continued run keeps its own.
+        cfg = self.guide.config(index, self.seed if exp.start == "reset" else None)
         if exp.start == "reset":
             self.trainer = self.guide.trainer_cls(cfg, self.device)
         elif exp.start == "pretrained":
             self.trainer = self.guide.pretrained(cfg, self.device)
+            # The app keeps a loaded run only when its structure is the step's (else it rebuilds)
+            _, structural = settings.changed_fields(self.trainer.config, cfg)
+            if structural:
+                raise ValueError(f"step {index + 1}: the pretrained run differs from the step's "
+                                 f"settings in structural {structural}: list them in its settings")
             self.trainer.apply_live(cfg)
         else:
             self.trainer.apply_live(cfg)
@@ -171,9 +180,12 @@ class Run:
     def train(self, steps: int, chunk: int = 50) -> None:
         """``steps`` steps in chunks, as the live loop trains (it never takes them in one go)."""
         done = 0
-        while done < steps:
+        while done < steps and self.error is None:
             n = min(chunk, steps - done)
-            self.trainer.step(n)
+            try:
+                self.trainer.step(n)
+            except Diverged as e:        # the app pauses with this message; a claim may expect it
+                self.error = str(e)
             done += n
 
     def other(self, **changes: Any) -> Any:

@@ -196,16 +196,23 @@ class LiveRunner:
         self.held = False                  # set by Pause: refuse to start background training
         self.running = False               # set by the UI each frame: is the student training?
         self._last_snapshot: dict[str, Any] | None = None
+        # A guided step's end: ▶ Train (train_for and the background) stops at this step count,
+        # so the whole class pauses where the step asks; Step goes past it on purpose.
+        self.stop_at: int | None = None
         self._rate_t = time.perf_counter()
         self._rate_steps = trainer.step_count
         self.steps_per_second = 0.0
         _RUNNERS.add(self)
 
     # -- training ---------------------------------------------------------------------
-    def _chunk(self, max_steps: int | None) -> int:
+    def _chunk(self, max_steps: int | None, to_stop: bool = True) -> int:
         n = max(1, int(self.chunk_seconds / max(self._sec_per_step, 1e-7)))
         if max_steps is not None:
             n = min(n, max_steps)
+        if to_stop and self.stop_at is not None:
+            n = min(n, self.stop_at - self.trainer.step_count)
+            if n <= 0:
+                return 0
         t0 = time.perf_counter()
         try:
             self.trainer.step(n)
@@ -239,7 +246,7 @@ class LiveRunner:
             return 0
         done = 0
         while done < n:
-            k = self._chunk(n - done)
+            k = self._chunk(n - done, to_stop=False)
             if k == 0:
                 break
             done += k
@@ -319,6 +326,11 @@ class LiveRunner:
     @property
     def training_in_background(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def at_stop(self) -> bool:
+        """Whether training reached the guided step's end (``stop_at``)."""
+        return self.stop_at is not None and self.trainer.step_count >= self.stop_at
 
     # -- reading ----------------------------------------------------------------------
     def update_rate(self) -> float:

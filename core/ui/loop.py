@@ -29,6 +29,7 @@ from core.device import describe_device
 from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
+from core.ui import guide as guide_ui
 from core.ui.page import PAUSE, TRAIN, Page, begin_frame
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
@@ -106,6 +107,8 @@ def _on_run_change(page: Page) -> None:
                                   "below). Press ↺ Reset, after lowering the learning rate.")
         return
     if runner is not None:
+        if runner.at_stop:                   # the guided step is over: train on freely
+            runner.stop_at = None
         runner.hold(False)
         runner.reset_rate()
     ss[page.key("first_tick")] = True
@@ -148,6 +151,13 @@ def _load_run(page: Page, load: Callable[[torch.device], Any], to_widgets: Calla
             st.session_state[k] = v
     _install(page, trainer)
     st.session_state[page.key("notice")] = ("success", f"{success}: the run continues from step {trainer.step_count:,}.")
+
+
+def _start_step(page: Page, runner: LiveRunner, guide: Any, index: int, step_unit: str) -> None:
+    """A guided step was just set up: pause ▶ Train after its training, and say what to do."""
+    exp = guide.experiments[index]
+    runner.stop_at = runner.trainer.step_count + exp.train if exp.train else None
+    _add_notice(page, "info", f"Step {index + 1} is set up: {exp.todo(step_unit)}")
 
 
 def _add_notice(page: Page, kind: str, text: str) -> None:
@@ -207,8 +217,15 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     to_widgets = to_widgets or (lambda c: {})
     if ss.pop(page.key("pause_now"), False):       # set by a frame that saw a blow-up
         ss[page.key("run")] = PAUSE
+    guide = guide_ui.guide_for(page.lesson)
+    pending = guide_ui.pending_start(page)
+    if pending is not None and pending[1] == "pretrained":
+        _load_run(page, lambda device: guide_ui.load_pretrained(page, guide, config, pretrained),
+                  lambda c: {}, "The step's pretrained start is unavailable", "Loaded the pretrained run")
     error = _reconcile(page, config, make_trainer)
     runner = _runner(page)
+    if pending is not None and runner is not None and error is None:
+        _start_step(page, runner, guide, pending[0], step_unit)
     if error is not None:
         _set_paused(page)
         st.error(f"These settings can't be used: {error.rstrip('.')}."
@@ -216,8 +233,15 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         if runner is None:
             return None
 
-    _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
-    _show_notice(page)
+    main = st.container()
+    if guide is not None:
+        # the live view keeps most of the width; on a projector a little more
+        main, side = st.columns([3.6, 1] if page.presenting else [3, 1], gap="small")
+        with side:
+            guide_ui.panel(page, guide, to_widgets, _set_paused, step_unit)
+    with main:
+        _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
+        _show_notice(page)
 
     running = is_running(page)
     runner.hold(not running)
@@ -230,7 +254,8 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     def live() -> None:
         _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
 
-    live()
+    with main:
+        live()
     takehome_box(page, runner, type(config),
                  lambda load, failure, success: _load_run(page, load, to_widgets, failure, success),
                  from_checkpoint or getattr(make_trainer, "from_checkpoint", None))
@@ -415,6 +440,7 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         render(snap, runner)
     except Exception as e:  # a drawing problem must not take the page down
         st.warning(f"Could not draw the charts: {type(e).__name__}: {e}")
-    if running and getattr(runner.trainer, "finished", False) is True:
-        ss[page.key("pause_now")] = True   # a run with a set length (epochs) reached its end
+    if running and (getattr(runner.trainer, "finished", False) is True or runner.at_stop):
+        # a run with a set length (epochs) reached its end, or a guided step its last step
+        ss[page.key("pause_now")] = True
         st.rerun()

@@ -140,12 +140,13 @@ def page_setup(lesson: str, title: str | None = None, icon: str | None = None, i
 
 
 def settings_box(page: Page, label: str = "Settings") -> Any:
-    """Where a page puts its controls: an expander, open on a laptop and folded in presentation
-    mode; it folds itself when Train is pressed (core.ui.loop), so the live chart comes into view
-    on a 1440×900 screen too. Widgets render either way, so the URL keeps every setting."""
+    """Where a page puts its controls: an expander, folded when the page opens (the guided
+    experiments set the settings a step needs, and the live view and the guide share the first
+    screen at 1440×900); it folds itself again when Train is pressed (core.ui.loop). Widgets
+    render either way, so the URL keeps every setting."""
     key = page.key("settings_open")
     if key not in st.session_state:
-        st.session_state[key] = not page.presenting
+        st.session_state[key] = False
     return st.expander(f"⚙️ {label}", key=key, on_change="rerun")
 
 
@@ -181,7 +182,16 @@ def chart(page: Page, spec: dict, key: str, width: Any = "stretch", detail: bool
         return sent
 
     sent = detail_view(page, key, to_send) if detail else to_send()
-    return st.vega_lite_chart(sent, width=width, key=page.key(key), **kw)
+    # In a keyed box, so the guide can point at it and a browser test find it (a chart's own key
+    # gives its element no class to select by, Streamlit 1.67).
+    with st.container(key=view_key(page, key)):
+        return st.vega_lite_chart(sent, width=width, key=page.key(key), **kw)
+
+
+def view_key(page: Page, key: str) -> str:
+    """The key of the box around the view ``key`` (a chart or a detail picture): CSS class
+    ``st-key-<lesson>_<key>_view``."""
+    return page.key(f"{key}_view")
 
 
 def chart_specs(page: Page) -> dict[str, dict]:

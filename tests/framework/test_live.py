@@ -77,6 +77,17 @@ def test_runner_step_is_exact_and_train_for_is_time_bounded():
     assert done > 0 and time.perf_counter() - t0 < 1.0
 
 
+def test_a_guided_steps_end_stops_train_but_not_step():
+    """``stop_at``: ▶ Train (train_for and the background) halts exactly there; Step goes past."""
+    r = LiveRunner(Counter())
+    r.stop_at = 30
+    assert r.train_for(5.0) == 30 and r.trainer.step_count == 30 and r.at_stop
+    assert r.start_background(5.0)
+    time.sleep(0.3)
+    assert r.trainer.step_count == 30 and not r.training_in_background
+    assert r.step(3) == 3 and r.trainer.step_count == 33
+
+
 def test_background_training_stops_at_its_deadline():
     """With no tick renewing it (a closed tab), training stops by itself."""
     r = LiveRunner(Counter())

@@ -1,0 +1,54 @@
+"""Every lesson's guide walked in Chromium: for each step, Set up applies the step (its
+non-default settings appear in the address, as moving the widgets puts them there; a pretrained
+start shows the shipped run's step count), the chart the step names is on the page after one
+Step, and Next moves on (the address keeps ?<key>_step=)."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import counter, page_problems, wait_connected
+from core import experiments, registry, settings
+
+pytestmark = pytest.mark.browser
+
+LESSONS = [l.key for l in registry.built() if experiments.guide_of(l.key) is not None]
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_walk_every_guided_step(page, key):
+    guide = experiments.guide_of(key)
+    decls = settings.declarations(guide.trainer_cls.Config)
+    defaults = guide.trainer_cls.Config()
+    query = "&".join(f"{k}={v}" for k, v in registry.lesson(key).live_query.items())
+    page.goto(f"{page.app_url}/{key}" + (f"?{query}" if query else ""))
+    wait_connected(page)
+    box = page.locator(f".st-key-{key}_guide")
+    box.wait_for()
+    n = len(guide.experiments)
+    for i, exp in enumerate(guide.experiments):
+        where = f"{key} step {i + 1} ({exp.title})"
+        box.get_by_text(f"{i + 1}. {exp.title}", exact=True).wait_for(timeout=30000)
+        box.get_by_role("button", name="Set up this experiment").click()
+        page.get_by_text(f"Step {i + 1} is set up").first.wait_for(timeout=60000)
+        # The set-up moved the widgets: a changed setting reaches the address, as a student's
+        # move would (every setting exactly: tests/framework/test_guide.py, on the trainer).
+        changed = [n for n, v in exp.settings.items() if decls[n].widget != "none" and v != getattr(defaults, n)]
+        if changed:
+            probe = " || ".join(f"location.search.includes('{key}_{n}=')" for n in changed)
+            try:
+                page.wait_for_function(f"() => {probe}", timeout=15000)
+            except Exception:
+                raise AssertionError(f"{where}: none of {changed} reached the address {page.url}") from None
+        if exp.start == "pretrained":
+            assert counter(page) > 0, f"{where}: the pretrained start shows step 0"
+        page.locator(f".st-key-{key}_step_0 button").first.click()      # one step: the charts are drawn
+        if exp.watch:
+            chart = page.locator(f".st-key-{key}_{exp.watch}_view")
+            try:
+                chart.first.wait_for(state="visible", timeout=60000)
+            except Exception:
+                raise AssertionError(f"{where}: no chart {exp.watch!r} on the page: {page_problems(page)}") from None
+        assert page.locator("[data-testid=stException]").count() == 0, f"{where}: {page_problems(page)}"
+        if i < n - 1:
+            box.get_by_role("button", name="Next").click()
+            page.wait_for_function(f"() => location.search.includes('{key}_step={i + 2}')", timeout=15000)
