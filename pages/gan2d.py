@@ -69,6 +69,7 @@ def render(snap: dict, runner) -> None:
         ui.chart(page, gc.quality_lines(panels, SHORT_LABELS), "chart_quality", detail=True)
     with q3:
         ui.chart(page, gc.kl_lines(panels, SHORT_LABELS), "chart_kl", detail=True)
+    st.caption(text.METRICS_NOTE)
     if runner.running:         # the detail views cost the browser more than they tell live
         st.caption(text.RUNNING_NOTE)
         return

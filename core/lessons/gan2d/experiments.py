@@ -68,6 +68,12 @@ def most_on_a_seed(method: str) -> Callable[[Any], float]:
     return measure
 
 
+def all_modes_on(method: str, name: str, share: float) -> tuple[Claim, Claim]:
+    """A remedy's two numbers, read together: every mode covered, and most samples on a mode."""
+    return (Claim(f"{name} covers all {{value:.0f}} modes", covered(method), "≈", 8, 0),
+            Claim("…with more than {value:.0%} of its samples on them", quality(method), ">", share))
+
+
 EXPERIMENTS = (
     Experiment(
         title="A GAN that drops modes",
@@ -82,8 +88,7 @@ EXPERIMENTS = (
                   "<", 0.05),
             Claim("yet over the recorded run its mass sat on {value:.0f} or more different modes, one at a time",
                   modes_visited("vanilla"), ">=", 6),
-            Claim("WGAN-GP covers all {value:.0f} modes", covered("wgan-gp"), "≈", 8, 0),
-            Claim("…with more than {value:.0%} of its samples on them", quality("wgan-gp"), ">", 0.75),
+            *all_modes_on("wgan-gp", "WGAN-GP", 0.75),
         ),
         why=r"$G$ only has to make $D$ say “real”. A single mode does that until $D$ learns that this "
             r"mode is now mostly fake; $G$ then jumps to whichever mode $D$ currently trusts, $D$ follows, "
@@ -139,10 +144,7 @@ EXPERIMENTS = (
         do="Choose the panels *vanilla, unrolled* and press **⚡ Load pretrained**.",
         predict=Question("G's loss is taken against D after 5 more D steps. Does that stop the hopping?",
                          ("yes", "no"), answer=0),
-        claims=(
-            Claim("the unrolled GAN covers all {value:.0f} modes", covered("unrolled"), "≈", 8, 0),
-            Claim("…with more than {value:.0%} of its samples on them", quality("unrolled"), ">", 0.7),
-        ),
+        claims=all_modes_on("unrolled", "the unrolled GAN", 0.7),
         why=r"Hopping happens because $G$ moves to the mode $D$ forgot, ignoring that $D$ will follow. The "
             r"unrolled GAN differentiates through $K$ of $D$'s future (Adam) steps, so $G$ sees $D$'s "
             r"reaction before it moves: parking everything on one mode no longer pays. Each step costs "
@@ -155,10 +157,7 @@ EXPERIMENTS = (
         do="Choose the panels *vanilla, conditional* and press **⚡ Load pretrained**.",
         predict=Question("G and D are told which mode each sample belongs to. What happens to collapse?",
                          ("it disappears", "it gets worse", "nothing changes"), answer=0),
-        claims=(
-            Claim("the conditional GAN covers all {value:.0f} modes", covered("cgan"), "≈", 8, 0),
-            Claim("…with more than {value:.0%} of its samples on them", quality("cgan"), ">", 0.9),
-        ),
+        claims=all_modes_on("cgan", "the conditional GAN", 0.9),
         why="With the mode's label as an input, $G$ must produce a convincing sample *of each mode on "
             "demand*, and $D$ judges each sample against its label: putting everything on one mode fails "
             "for the other seven labels. The lecture's “label information of the real data might help”, "
