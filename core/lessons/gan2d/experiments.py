@@ -100,10 +100,10 @@ EXPERIMENTS = (
     Experiment(
         title="Four seeds, live: how often does it collapse?",
         settings={"n_seeds": 4},
-        start="reset", train=400, watch="chart_covered",
-        do="Press **▶ Train** (it pauses after 400 steps), then move *Seed shown* through the four seeds "
+        start="reset", train=300, watch="chart_covered",
+        do="Press **▶ Train** (it pauses after 300 steps), then move *Seed shown* through the four seeds "
            "and read each panel's heading; the per-seed chart and table are under the panels.",
-        predict=Question("Same settings, four seeds: on how many does WGAN-GP reach all 8 modes within 400 steps?",
+        predict=Question("Same settings, four seeds: on how many does WGAN-GP reach all 8 modes within 300 steps?",
                          ("none", "one or two", "three or four"), answer=2),
         claims=(
             Claim("WGAN-GP covers all 8 modes on at least {value:.0f} of the 4 seeds", seeds_with_all("wgan-gp"),
