@@ -3,7 +3,8 @@ the LSTM compared (seed 000 activity 3, seed 004, seed 002)."""
 import streamlit as st
 
 from core import ui
-from core.lessons.conv1d import CHECKPOINTS, Conv1dConfig, Conv1dTrainer, Conv1dView, text
+from core.lessons.conv1d import Conv1dConfig, Conv1dTrainer, Conv1dView, text
+from core.lessons.conv1d import experiments as guide
 from core.lessons.conv1d import charts as cc
 from core.lessons.conv1d import lesson_view as lv
 
@@ -44,8 +45,8 @@ with below:     # drawn first (the live frame needs their values), shown under t
 view = vform.config()
 
 
-def load_pretrained(device):
-    return Conv1dTrainer.from_checkpoint(ui.checkpoint(CHECKPOINTS[config.task]), device)
+def load_pretrained(device):      # the same function the guided steps start from
+    return guide.pretrained(config, device, read=ui.checkpoint)
 
 
 def render(snap: dict, runner) -> None:

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core import ui
-from core.checkpoints import CheckpointError
-from core.lessons.gan2d import (DEFAULT_METHODS, METHODS, SHORT_LABELS, Gan2DConfig, Gan2DTrainer, load_pretrained,
-                                load_table, seed_table, show_index, table_rows)
+from core.lessons.gan2d import (METHODS, SHORT_LABELS, Gan2DConfig, Gan2DTrainer, load_table, seed_table, show_index,
+                                table_rows)
+from core.lessons.gan2d import experiments as guide
 from core.lessons.gan2d import charts as gc
 from core.lessons.gan2d import text
 
@@ -47,9 +47,8 @@ config = form.config(show_seed=show_index(shown, seed, n_seeds))
 
 
 def pretrained(device):
-    """The recorded runs (ring of 8, seed 0) of the chosen panels, merged into one trainer."""
-    return load_pretrained(lambda stem: ui.checkpoint(stem, "gan2d"), tuple(config.methods) or DEFAULT_METHODS,
-                           device, CheckpointError)
+    """The recorded runs (ring of 8, seed 0) of the chosen panels: the guided steps' own start."""
+    return guide.pretrained(config, device, read=lambda stem: ui.checkpoint(stem, "gan2d"))
 
 
 # ---------------------------------------------------------------- the live panels
@@ -70,6 +69,7 @@ def render(snap: dict, runner) -> None:
         ui.chart(page, gc.quality_lines(panels, SHORT_LABELS), "chart_quality", detail=True)
     with q3:
         ui.chart(page, gc.kl_lines(panels, SHORT_LABELS), "chart_kl", detail=True)
+    st.caption(text.METRICS_NOTE)
     if runner.running:         # the detail views cost the browser more than they tell live
         st.caption(text.RUNNING_NOTE)
         return

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core import ui
-from core.lessons.upsampling import (CHECKPOINT, VIEWS, UpsamplingConfig, UpsamplingError, UpsamplingTrainer,
-                                     ViewerConfig, grids, text, viewer)
+from core.lessons.upsampling import (VIEWS, UpsamplingConfig, UpsamplingError, UpsamplingTrainer, ViewerConfig,
+                                     grids, text, viewer)
+from core.lessons.upsampling import experiments as guide
 from core.lessons.upsampling import charts as uc
 from core.lessons.upsampling.ops import KERNEL_RANGE
 
@@ -122,8 +123,7 @@ def render(snap: dict, runner) -> None:
     left, right = st.columns([3, 2]) if page.presenting else (st.container(), None)
     with left:
         pictures(uc.live_pictures(snap))
-    if snap["step"] == 0:
-        st.caption(text.NOT_TRAINED)
+    st.caption(text.NOT_TRAINED if snap["step"] == 0 else text.CHECKER_NOTE)
     if not page.presenting:
         st.markdown(text.INITIAL)
         pictures(uc.initial_pictures(snap), skip=1)
@@ -140,9 +140,8 @@ def show_decoders() -> None:
     form = ui.Form(page, UpsamplingConfig)
     with ui.settings_box(page):
         controls(form, ["variants", "kinds"], ["resolution", "channels", "seed"], ["lr", "batch_size"])
-    ui.live_panel(page, form.config(), make_trainer=UpsamplingTrainer, render=render,
-                  pretrained=lambda device: UpsamplingTrainer.from_checkpoint(ui.checkpoint(CHECKPOINT), device),
-                  to_widgets=form.to_widgets)
+    ui.live_panel(page, config := form.config(), make_trainer=UpsamplingTrainer, render=render,  # ⚡: as the guide
+                  pretrained=lambda device: guide.pretrained(config, device, read=ui.checkpoint), to_widgets=form.to_widgets)
     with st.expander("What is going on", expanded=not page.presenting):
         st.markdown(text.EXPLANATION)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.lessons.conv1d import charts
-from core.lessons.conv1d.config import DRAW_MODELS, Conv1dConfig, Conv1dView
+from core.lessons.conv1d.config import DRAW_MODELS, N_EVAL, Conv1dConfig, Conv1dView
 from core.lessons.conv1d.data import class_names, gap_range
 from core.lessons.conv1d.fields import conv_stack_lengths, receptive_field, stack_lengths
 from core.lessons.conv1d.model import MODELS, specs_for
@@ -41,7 +41,9 @@ def scoreboard(snap: dict[str, Any]) -> str:
     for m in snap["models"]:
         rate = snap["steps_per_s"][m]
         parts.append(f"**{MODELS[m]}** {_pct(snap['acc'][m])}" + ("" if rate != rate else f" · {rate:,.0f} steps/s"))
-    return "Held-out accuracy: " + " &nbsp;|&nbsp; ".join(parts)
+    # what the guide's claims read: say what it is measured on and how coarse it is
+    return (f"Held-out accuracy (the same {N_EVAL} sequences for every seed, every "
+            f"{snap.get('eval_every', 50)} steps; one sequence is {100 / N_EVAL:.1f} %): " + " &nbsp;|&nbsp; ".join(parts))
 
 
 def activation_caption(snap: dict[str, Any]) -> str:

@@ -30,7 +30,8 @@ output; the tests check it against autograd (the inputs with a non-zero gradient
 
 **Causal.** WaveNet pads $(k-1)\,d$ zeros on the left only, so the output at step $t$ depends on
 $x_{\le t}$: nothing in the shaded future reaches it. Torch's `padding="same"` (the Conv1D front
-end) looks $\lfloor (k-1)/2 \rfloor$ steps ahead, so it is not causal.
+end) puts $\lfloor (k-1)/2 \rfloor$ zeros on the left and $\lceil (k-1)/2 \rceil$ on the right, so
+its output at $t$ looks $\lceil (k-1)/2 \rceil$ steps ahead (one already at $k = 2$): not causal.
 
 **Output length.** $L_\text{out} = \lfloor (L_\text{in} + 2p - d\,(k-1) - 1)/s \rfloor + 1$,
 the same formula as for 2-D convolutions (the upsampling lesson), applied along time only.

@@ -183,6 +183,7 @@ class Conv1dTrainer(TrainerBase):
         i = min(max(int(act_series), 1), len(self.eval_np)) - 1
         return {
             "step": self.step_count, "models": list(self.names), "task": self.config.task,
+            "eval_every": int(self.config.eval_every),
             "history": self.history.arrays(), "metrics": self.metrics.arrays(),
             "acc": {m: self.metrics.last(f"acc_{m}") for m in self.names},
             "loss": {m: self.history.last(f"loss_{m}") for m in self.names},

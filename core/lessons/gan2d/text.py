@@ -15,6 +15,10 @@ INTRO = ("The real data has several **modes** (clusters). A GAN can fool its dis
 
 RUNNING_NOTE = ("On ⏸ Pause: samples per mode, where the mass sat (mode hopping over time), the per-seed "
                 "table and the replay of the recorded run.")
+METRICS_NOTE = ("Headings and charts: the shown seed, measured on 2,500 samples of fixed noise (the headings now, "
+                "the charts every *Measure every* steps, 100 by default). High quality = within 3σ of a mode; a mode is "
+                "covered when a high-quality sample is nearest to it. One seed is noisy — the vanilla GAN's count "
+                "jumps by a mode between measurements — so train several seeds to see how often a method collapses.")
 TABLE_TITLE = "### Measured on this page's defaults: every method, 8 seeds"
 TABLE_MISSING = "The measured table is missing: run `python benchmarks/gan2d_modes_table.py`."
 REPLAY_TITLE = "⏮ Replay the recorded run (every recorded snapshot of the shown seed)"

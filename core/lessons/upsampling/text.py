@@ -18,6 +18,11 @@ INITIAL = ("**The same decoders at initialisation** (before any training; contra
 NOT_TRAINED = ("Step 0: the decoders are not trained yet (their outputs lie near 0, so the pictures start "
                "dark). Press ▶ Train or Step: the loss and checkerboard lines start with the first steps.")
 
+CHECKER_NOTE = ("The checkerboard score chart: the RMS gap between each output and its own 3×3-blurred self, "
+                "on the pool's smooth gradient targets (128 at 16×16), measured every 25 steps; the dashed line is "
+                "the targets' own score. Between seeds a decoder's score differs by up to about ±20 %: the order "
+                "of the decoders is the stable part (the guide's steps check it on three seeds).")
+
 EXPLANATION = r"""
 **Four decoders, one job.** Each turns a 14-number code (which shape, where, how big, which angle) into a
 picture: a linear layer makes a 4×4 map of channels, then ×2 upsampling layers reach 16×16 (or 32×32).

@@ -227,3 +227,28 @@ def test_model_names_fit_on_the_charts():
                               ["lstm", "conv", "wavenet"], 2)
     assert sorted(three["layer"][0]["encoding"]["color"]["legend"]["values"]) == sorted(
         [MODELS["lstm"], MODELS["conv"], MODELS["wavenet"]])
+
+
+# ---------------------------------------------------------------- "same" padding looks ahead
+@pytest.mark.parametrize("k", range(1, 8))
+def test_same_padding_look_ahead_is_the_formula_shown(k):
+    """The page says the "same"-padded front end looks ⌈(k − 1)/2⌉ steps ahead (k = 2: one step,
+    not zero): measured with autograd on the front end's own convolution and on its layer specs."""
+    import math
+
+    from core.lessons.conv1d import text
+    torch.manual_seed(0)
+    conv = nn.Conv1d(1, 4, k, padding="same").double()
+    with torch.no_grad():
+        conv.weight.abs_().add_(0.1)                   # no tap is zero: every reached input shows
+    T, t = 24, 11
+    x = torch.randn(2, 1, T, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(conv(x)[:, :, t].sum(), x)
+    reached = torch.nonzero(grad.abs().sum((0, 1)) > 0).flatten()
+    ahead = int(reached.max()) - t
+    assert ahead == math.ceil((k - 1) / 2)
+    assert t - int(reached.min()) == (k - 1) // 2
+    if k >= 2:                                          # the lesson's kernels (conv_kernel ≥ 2)
+        assert convlstm_specs(k)[0].pad_right == ahead
+    assert r"looks $\lceil (k-1)/2 \rceil$ steps ahead" in text.EXPLANATION
+    assert r"\lfloor (k-1)/2 \rfloor$ steps ahead" not in text.EXPLANATION
