@@ -98,6 +98,9 @@ class Experiment:
     predict: Question | None = None
     claims: tuple[Claim, ...] = ()
     why: str = ""                       # markdown; $…$ maths allowed
+    # The page's own widgets outside the trainer's config that the step sets (e.g. upsampling's
+    # {"view": "viewer"}): name (widget key without the lesson prefix) -> value
+    page_widgets: dict[str, Any] = field(default_factory=dict)
 
     def todo(self, step_unit: str = "step") -> str:
         """What the student does after the set-up, in one or two sentences."""

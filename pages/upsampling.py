@@ -146,4 +146,5 @@ def show_decoders() -> None:
         st.markdown(text.EXPLANATION)
 
 
-{"viewer": show_viewer, "overlap": show_overlap, "decoders": show_decoders}[view]()
+with ui.beside_guide(page, enabled=view != "decoders"):     # the live panel has its own
+    {"viewer": show_viewer, "overlap": show_overlap, "decoders": show_decoders}[view]()

@@ -7,10 +7,10 @@ images. A lesson page reads top-down::
     ui.live_panel(page, form.config(), make_trainer=Gan1DTrainer, render=draw)   # the live loop
     st.markdown(explanation)
 """
-from core.ui.loop import PAUSE, TRAIN, is_running, live_panel
+from core.ui.loop import PAUSE, TRAIN, beside_guide, is_running, live_panel
 from core.ui.media import image, image_grid
 from core.ui.page import Page, chart, checkpoint, detail_view, page_setup, settings_box
 from core.ui.widgets import Form, LEARNING_RATES, bound, url_int, widget
 
-__all__ = ["PAUSE", "TRAIN", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint", "detail_view",
+__all__ = ["PAUSE", "TRAIN", "beside_guide", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint", "detail_view",
            "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "url_int", "widget"]

@@ -9,8 +9,9 @@ lives in the URL (``?<key>_step=3``), so a lecturer can project step 3 directly.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -62,7 +63,8 @@ def _on_setup(page: Page, guide: Guide, index: int, to_widgets: Callable[[Any], 
     exp = guide.experiments[index]
     pause(page)
     config = guide.config(index)
-    for k, v in to_widgets(config).items():
+    widgets = {**to_widgets(config), **{page.key(k): v for k, v in exp.page_widgets.items()}}
+    for k, v in widgets.items():
         if not is_pinned(k):              # a lesson link's pinned settings stay as pinned
             st.session_state[k] = v
     ss = st.session_state
@@ -170,3 +172,34 @@ def _predict_and_reveal(page: Page, exp: Experiment, index: int) -> None:
     if exp.claims:
         st.markdown("**What you should see**\n" + "\n".join(f"- {c.sentence()}" for c in exp.claims))
     st.markdown(f"**Why.** {exp.why}")
+
+
+def declared_widgets(page: Page, guide: Guide) -> Callable[[Any], dict[str, Any]]:
+    """Widget values for a config from its declarations alone (``Form.to_widgets`` without a form:
+    for a view of the page that draws no settings form)."""
+    from core import settings
+    decls = settings.declarations(guide.trainer_cls.Config)
+
+    def to_widgets(config: Any) -> dict[str, Any]:
+        return {page.key(n): (list(v) if d.widget == "multiselect" else v)
+                for n, d in decls.items() if d.widget != "none" for v in [getattr(config, n)]}
+    return to_widgets
+
+
+@contextlib.contextmanager
+def beside(page: Page, pause: Callable[[Page], None], enabled: bool = True) -> Iterator[None]:
+    """For a view of a lesson page without a live panel (upsampling's viewers): draw the guide
+    beside what the block draws, so a step that asks for this view keeps its guide in sight."""
+    guide = guide_for(page.lesson)
+    if not enabled or guide is None:
+        yield
+        return
+    main, side = st.columns([3, 1], gap="small")
+    with side:
+        panel(page, guide, declared_widgets(page, guide), pause, "step")
+    with main:
+        done = pending_start(page)
+        if done is not None:       # a step about this view: nothing to train, so no reset either
+            st.session_state.pop(page.key("reset"), None)
+            st.info(f"Step {done[0] + 1} is set up: {guide.experiments[done[0]].todo()}")
+        yield

@@ -30,6 +30,7 @@ from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui import guide as guide_ui
+from core.ui.notices import add_notice, show_notice
 from core.ui.page import PAUSE, TRAIN, Page, begin_frame
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
@@ -48,7 +49,6 @@ FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the fi
 # the first move). Re-pacing (``_repace``) sets the usual interval a second later.
 FIRST_INTERVAL_SECONDS = 0.4
 REPACE_SECONDS = 3.0         # at most one re-pacing rerun per this many seconds
-NOTICE_SECONDS = 2.0         # a callback's message stays on the page's full runs this long
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
@@ -157,16 +157,7 @@ def _start_step(page: Page, runner: LiveRunner, guide: Any, index: int, step_uni
     """A guided step was just set up: pause ▶ Train after its training, and say what to do."""
     exp = guide.experiments[index]
     runner.stop_at = runner.trainer.step_count + exp.train if exp.train else None
-    _add_notice(page, "info", f"Step {index + 1} is set up: {exp.todo(step_unit)}")
-
-
-def _add_notice(page: Page, kind: str, text: str) -> None:
-    """Leave a notice for ``_show_notice``. One a callback left in this run and not yet shown (a
-    refused upload…) stays first, this one after it, in its kind (a warning stays a warning)."""
-    key, ss = page.key("notice"), st.session_state
-    old, seen = ss.get(key), ss.get(page.key("notice_seen"))
-    fresh = old and not (seen and seen[0] is old)      # left in this run, not shown yet
-    ss[key] = (old[0], f"{old[1]} {text}") if fresh else (kind, text)
+    add_notice(page, "info", f"Step {index + 1} is set up: {exp.todo(step_unit)}")
 
 
 def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
@@ -178,13 +169,13 @@ def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.devic
         if ss.pop(page.key("reset"), False) or runner is None or device_changed:
             _install(page, make_trainer(config, page.device))
             if device_changed:
-                _add_notice(page, "info", f"Now training on {describe_device(page.device)}.")
+                add_notice(page, "info", f"Now training on {describe_device(page.device)}.")
             return None
         live, structural = changed_fields(runner.trainer.config, config)
         if structural:
             _install(page, make_trainer(config, page.device))
             names = ", ".join(n.replace("_", " ") for n in structural)
-            _add_notice(page, "info", f"Changed {names}: the model was rebuilt and the run restarted "
+            add_notice(page, "info", f"Changed {names}: the model was rebuilt and the run restarted "
                                       "at step 0 (live settings such as learning rates apply without a restart).")
         elif live:
             runner.apply_live(config)
@@ -241,7 +232,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
             guide_ui.panel(page, guide, to_widgets, _set_paused, step_unit)
     with main:
         _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
-        _show_notice(page)
+        show_notice(page)
 
     running = is_running(page)
     runner.hold(not running)
@@ -283,30 +274,6 @@ def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Call
                                     on_click=_load_run, args=(page, pretrained, to_widgets, "The pretrained start "
                                                               "is unavailable", "Loaded the pretrained run"),
                                     help="Replace the run with a shipped, already trained one (instant).")
-
-
-def _show_notice(page: Page) -> None:
-    """The message a callback left (a rebuilt run, a loaded file…), on every full run for
-    NOTICE_SECONDS. Why not only once: Streamlit drops a run's unsent output when the next run
-    starts, and under load a second run can follow at once, so a message drawn in one run only
-    could be lost. Toasts survive that drop (Streamlit keeps them): on a projector, shown once."""
-    ss = st.session_state
-    notice = ss.get(page.key("notice"))
-    if not notice:
-        return
-    now = time.perf_counter()
-    seen = ss.get(page.key("notice_seen"))
-    if seen is None or seen[0] is not notice:
-        seen = ss[page.key("notice_seen")] = (notice, now)
-    expired = now - seen[1] > NOTICE_SECONDS
-    if page.presenting or expired:
-        del ss[page.key("notice")]
-    if expired:
-        return
-    if page.presenting:                # on a projector a notice must not push the chart down
-        st.toast(notice[1], icon={"success": "✅", "warning": "⚠️"}.get(notice[0], "ℹ️"))
-    else:
-        getattr(st, notice[0])(notice[1])
 
 
 def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], LiveRunner], None],
@@ -444,3 +411,8 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         # a run with a set length (epochs) reached its end, or a guided step its last step
         ss[page.key("pause_now")] = True
         st.rerun()
+
+
+def beside_guide(page: Page, enabled: bool = True) -> Any:
+    """``with ui.beside_guide(page, enabled=…):`` a view without a live panel, its guide beside it."""
+    return guide_ui.beside(page, _set_paused, enabled)

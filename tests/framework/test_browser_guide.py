@@ -40,8 +40,13 @@ def test_walk_every_guided_step(page, key):
             except Exception:
                 raise AssertionError(f"{where}: none of {changed} reached the address {page.url}") from None
         if exp.start == "pretrained":
+            page.wait_for_timeout(500)
             assert counter(page) > 0, f"{where}: the pretrained start shows step 0"
-        page.locator(f".st-key-{key}_step_0 button").first.click()      # one step: the charts are drawn
+        step = page.locator(f".st-key-{key}_step_0 button")
+        if exp.page_widgets and step.count() == 0:
+            pass                                    # a view without a live panel (a viewer): drawn already
+        else:
+            step.first.click()                      # one step: the charts are drawn
         if exp.watch:
             chart = page.locator(f".st-key-{key}_{exp.watch}_view")
             try:

@@ -93,6 +93,11 @@ def test_every_step_sets_up_as_declared(key):
         at.selectbox(key=f"{key}_guide_pick").set_value(i).run()
         at.button(key=f"{key}_guide_setup").click().run()
         assert not at.exception, f"{key} step {i + 1}: {at.exception}"
+        for name, value in exp.page_widgets.items():
+            assert at.session_state[f"{key}_{name}"] == value, f"{key} step {i + 1}: {name}"
+        if f"{key}_runner" not in at.session_state:       # a view without a live panel (a viewer)
+            assert exp.train == 0 and exp.start == "reset", f"{key} step {i + 1}: no run to start"
+            continue
         runner = at.session_state[f"{key}_runner"]
         cfg = runner.trainer.config
         for name, value in exp.settings.items():
@@ -106,3 +111,18 @@ def test_every_step_sets_up_as_declared(key):
             assert steps == before, f"{key} step {i + 1}: continuing changed the step count"
         assert runner.stop_at == (steps + exp.train if exp.train else None)
         before = steps
+
+
+def test_a_step_about_a_viewer_leaves_the_training_run_alone():
+    """upsampling: setting up a step of the step-by-step viewer opens that view and neither
+    resets nor starts the decoders' run, which is still there on coming back."""
+    at = run_page(PAGES["upsampling"], upsampling_view="decoders")
+    at.button(key="upsampling_step_0").click().run()
+    at.button(key="upsampling_step_0").click().run()
+    assert at.session_state["upsampling_runner"].trainer.step_count == 2
+    at.button(key="upsampling_guide_setup").click().run()          # step 1: the viewer
+    assert not at.exception and at.session_state["upsampling_view"] == "viewer"
+    assert any("Step 1 is set up" in m.value for m in at.info)
+    at.session_state["upsampling_view"] = "decoders"
+    at.run()
+    assert at.session_state["upsampling_runner"].trainer.step_count == 2

@@ -60,9 +60,9 @@ _SEEDS = (0, 1, 2)
 EXPERIMENTS = (
     Experiment(
         title="A transposed convolution by hand: the lecture's 1×1 kernel",
-        start="reset", watch="chart_out",
-        do="Open view **① Viewer: step by step** (input 1, 2; 3, 4, kernel 1, stride 2 are its defaults). "
-           "Read the output, then set **Output padding = 1**.",
+        start="reset", watch="chart_out", page_widgets={"view": "viewer"},
+        do="The set-up opens view **① Viewer: step by step** (input 1, 2; 3, 4, kernel 1, stride 2 are its "
+           "defaults). Read the output, then set **Output padding = 1**.",
         predict=Question("Input 2×2, a 1×1 kernel of weight 1, stride 2, no padding: how big is the output?",
                          ("2×2", "3×3", "4×4"), answer=1),
         claims=(
@@ -81,9 +81,9 @@ EXPERIMENTS = (
     ),
     Experiment(
         title="Overlap: kernel 3, stride 2",
-        start="reset", watch="chart_ov1d",
-        do="Open view **② Overlap and checkerboards** (kernel 3, stride 2, 2 layers); then set the kernel "
-           "size to 4.",
+        start="reset", watch="chart_ov1d", page_widgets={"view": "overlap"},
+        do="The set-up opens view **② Overlap and checkerboards** (kernel 3, stride 2, 2 layers); then set "
+           "the kernel size to 4.",
         predict=Question("Kernel 3, stride 2, one layer: do all output pixels inside the picture receive "
                          "the same number of kernel taps?", ("yes", "no: 1 and 2 alternate"), answer=1),
         claims=(
@@ -102,9 +102,9 @@ EXPERIMENTS = (
     ),
     Experiment(
         title="Four decoders before any training",
-        start="reset", watch="chart_checker",
-        do="Open view **③ Four decoders trained live**, press **↺ Reset** and compare the row “at "
-           "initialisation” and the first point of the checkerboard chart.",
+        start="reset", watch="chart_checker", page_widgets={"view": "decoders"},
+        do="The set-up opens view **③ Four decoders trained live** at step 0: press **Step** once and "
+           "compare the row “at initialisation” and the first point of the checkerboard chart.",
         predict=Question("Untrained, with random weights: which decoders already draw a pixel grid?",
                          ("none: random weights draw noise", "the transposed convolutions",
                           "the resize + conv decoders"), answer=1),
@@ -121,7 +121,7 @@ EXPERIMENTS = (
     ),
     Experiment(
         title="Train them side by side",
-        start="continue", train=300, watch="chart_checker",
+        start="continue", train=300, watch="chart_checker", page_widgets={"view": "decoders"},
         predict=Question("After 300 steps on the same batches, which decoder's outputs are smoothest?",
                          ("transposed conv k = 3", "transposed conv k = 4", "bilinear resize + conv"),
                          answer=2),
@@ -140,8 +140,9 @@ EXPERIMENTS = (
     ),
     Experiment(
         title="After 2,000 steps: the pattern stays",
-        start="pretrained", watch="chart_checker",
-        do="Press **⚡ Load pretrained** (2,000 steps) and compare the outputs on the gradient example.",
+        start="pretrained", watch="chart_checker", page_widgets={"view": "decoders"},
+        do="The set-up loads the shipped run (2,000 steps, as ⚡ Load pretrained does): compare the outputs "
+           "on the gradient example.",
         predict=Question("Does more training remove the transposed convolutions' checkerboard?",
                          ("yes, completely", "it shrinks but stays above the resize decoders'"), answer=1),
         claims=(

@@ -135,13 +135,13 @@ def test_the_run_that_starts_training_declares_a_longer_first_frame_interval(mon
 def test_a_notice_stays_for_the_full_runs_of_its_first_seconds(monkeypatch):
     """A callback's message is drawn again by a full run that follows at once (under load the
     first run's output can be dropped unsent), and is gone once NOTICE_SECONDS have passed."""
-    import core.ui.loop as loop
+    import core.ui.notices as notices
     at = open_page("pages/gan1d.py")
     at.slider(key="gan1d_g_width").set_value(20).run()
     assert any("rebuilt" in i.value for i in at.info)
     at.run()                                              # a second run straight after
     assert any("rebuilt" in i.value for i in at.info)
-    monkeypatch.setattr(loop, "NOTICE_SECONDS", 0.0)
+    monkeypatch.setattr(notices, "NOTICE_SECONDS", 0.0)
     at.run()
     assert not any("rebuilt" in i.value for i in at.info) and "gan1d_notice" not in at.session_state
     at.run()
