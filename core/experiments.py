@@ -222,7 +222,9 @@ def measure_chain(guide: Guide, root: int, seed: int, device: torch.device | Non
             if seed not in claim.seeds:
                 values.append(float("nan"))
                 continue
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
+            # Not under no_grad: some measures take gradients (lstm's through time), and
+            # ``run.other`` trains a second run
+            with torch.random.fork_rng(devices=[]):
                 values.append(float(claim.measure(run)))
         out[i] = values
         i += 1

@@ -17,6 +17,7 @@ import streamlit as st
 
 from core import experiments
 from core.experiments import Experiment, Guide
+from core.ui.keys import KEYS
 from core.ui.page import Page, chart_specs, view_key
 from core.ui.widgets import is_pinned
 
@@ -35,22 +36,30 @@ def _url_key(page: Page) -> str:
 
 
 def current_index(page: Page, guide: Guide) -> int:
-    """The step shown: the session's, else the link's ``?<key>_step=`` (1-based), else the first."""
-    ss, key = st.session_state, page.key("guide_index")
+    """The step shown (0-based): the session's, first read from the link's ``?<key>_step=``
+    (1-based; a number out of range opens the nearest step, anything else the first)."""
+    ss, key, n = st.session_state, page.key("guide_index"), len(guide.experiments)
     if key not in ss:
         try:
-            ss[key] = int(st.query_params.get(_url_key(page), 1)) - 1
+            ss[key] = int(float(st.query_params.get(_url_key(page), 1))) - 1
         except (TypeError, ValueError, OverflowError):
             ss[key] = 0
-    ss[key] = min(max(int(ss[key]), 0), len(guide.experiments) - 1)
+    ss[key] = min(max(int(ss[key]), 0), n - 1)
     return ss[key]
+
+
+def _url_step(page: Page, index: int) -> None:
+    """The step in the address bar (``history.replaceState``: Playwright's ``page.url`` does not
+    follow it, ``location.search`` does)."""
+    key = _url_key(page)
+    if st.query_params.get(key) != str(index + 1) and (index or key in st.query_params):
+        st.query_params[key] = str(index + 1)
 
 
 def _go(page: Page, guide: Guide, index: int) -> None:
     index = min(max(index, 0), len(guide.experiments) - 1)
     st.session_state[page.key("guide_index")] = index
     st.session_state[page.key("guide_pick")] = index
-    st.query_params[_url_key(page)] = str(index + 1)
 
 
 def _on_pick(page: Page, guide: Guide) -> None:
@@ -98,6 +107,7 @@ def panel(page: Page, guide: Guide, to_widgets: Callable[[Any], dict[str, Any]],
     index = current_index(page, guide)
     exp = guide.experiments[index]
     ss[page.key("guide_pick")] = index
+    _url_step(page, index)
     if exp.watch:          # outline the view the step is about, on the live panel
         st.markdown(f"<style>.st-key-{view_key(page, exp.watch)} {{ outline: 3px dashed {OUTLINE}; "
                     "outline-offset: 3px; border-radius: 4px; }</style>", unsafe_allow_html=True)
@@ -125,9 +135,9 @@ def panel(page: Page, guide: Guide, to_widgets: Callable[[Any], dict[str, Any]],
 def _back_next(page: Page, guide: Guide, index: int) -> None:
     b1, b2 = st.columns(2)
     b1.button("◀ Back", key=page.key("guide_back"), on_click=_go, args=(page, guide, index - 1),
-              disabled=index == 0, width="stretch")
+              disabled=index == 0, width="stretch", shortcut=KEYS["back"])
     b2.button("Next ▶", key=page.key("guide_next"), on_click=_go, args=(page, guide, index + 1),
-              disabled=index == len(guide.experiments) - 1, width="stretch")
+              disabled=index == len(guide.experiments) - 1, width="stretch", shortcut=KEYS["next"])
 
 
 def _setup_button(page: Page, guide: Guide, index: int, to_widgets: Callable[[Any], dict[str, Any]],

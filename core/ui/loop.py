@@ -30,6 +30,7 @@ from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui import guide as guide_ui
+from core.ui.keys import KEYS, keys_help
 from core.ui.notices import add_notice, show_notice
 from core.ui.page import PAUSE, TRAIN, Page, begin_frame
 from core.ui.takehome import takehome_box
@@ -114,6 +115,12 @@ def _on_run_change(page: Page) -> None:
     ss[page.key("first_tick")] = True
     if page.key("settings_open") in ss:      # fold the settings: the live chart comes into view
         ss[page.key("settings_open")] = False
+
+
+def _on_toggle(page: Page) -> None:
+    """The Train/Pause key: the other choice of the control, as a click on it would make."""
+    st.session_state[page.key("run")] = PAUSE if st.session_state.get(page.key("run")) == TRAIN else TRAIN
+    _on_run_change(page)
 
 
 def _on_step(page: Page, fn: Callable[[Any], Any] | None) -> None:
@@ -266,9 +273,11 @@ def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Call
     for i, (label, fn) in enumerate(steps.items()):
         fn, about = fn if isinstance(fn, tuple) else (fn, f"Pause and train one {step_unit}." if fn is None else None)
         cols[1 + i].button(label, key=page.key(f"step_{i}"), on_click=_on_step, args=(page, fn),
-                           width="stretch", help=about)
+                           width="stretch", help=about, shortcut=KEYS["step"] if i == 0 else None)
     cols[1 + len(steps)].button("↺ Reset", key=page.key("reset_btn"), on_click=_on_reset, args=(page,),
-                                width="stretch", help="New weights from the seed; step 0.")
+                                width="stretch", help="New weights from the seed; step 0.", shortcut=KEYS["reset"])
+    with cols[-1]:
+        keys_help(page, _on_toggle)
     if pretrained:
         cols[2 + len(steps)].button("⚡ Load pretrained", key=page.key("pretrained"), width="stretch",
                                     on_click=_load_run, args=(page, pretrained, to_widgets, "The pretrained start "
