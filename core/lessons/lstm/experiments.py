@@ -149,7 +149,8 @@ here: at the page's default 0.01 some seeds settle on a partial solution instead
         start="continue",
         watch="chart_clip",
         do="Look at the gradient-norm chart of the run you just trained (log scale).",
-        predict=Question("Clipping rescales the gradient whenever ‖∇‖ > 1. During this run, the unclipped norm…",
+        predict=Question("Clipping rescales the gradient whenever ‖∇‖ > 1. During this run, the unclipped "
+                         "norm…",
                          ("never exceeded 1", "spiked far above 1 a few times", "stayed near 1 throughout"),
                          answer=1),
         claims=(Claim("The unclipped gradient norm peaks above {value:.0f} (all 5 seeds)", peak_unclipped, ">", 20,
@@ -177,8 +178,8 @@ lecture's remedy for **exploding** gradients; it does nothing about vanishing on
         why=r"""The shipped LSTM was trained for 1,500 steps. At $t=0$ a few units write the first bit's
 sign into their cell state, and with $f_t\approx1$ the update $c_t=f_t\odot c_{t-1}+i_t\odot g_t$
 carries it forward: later bits do not flip it, and $|c|$ keeps growing along the sequence. The
-output gate then shows $h=o\odot\tanh c$ to the read-out, which only needs the sign. The large forget-gate bias at
-initialisation ($b_f=3$, $\sigma(3)\approx0.95$) made "keep" the default from the first step.""",
+output gate then shows $h=o\odot\tanh c$ to the read-out, which only needs the sign. The large
+forget-gate bias at initialisation ($b_f=3$, $\sigma(3)\approx0.95$) made "keep" the default from the first step.""",
     ),
     Experiment(
         title="The constant error carousel, backwards",
@@ -187,7 +188,8 @@ initialisation ($b_f=3$, $\sigma(3)\approx0.95$) made "keep" the default from th
         do="Choose **Detail view → Backward view** and read the chart of gradient norms against steps back.",
         predict=Question("Going back from the last step, which gradient survives 50 steps?",
                          ("‖δh‖, through the hidden state", "‖δc‖, through the cell state", "neither"), answer=1),
-        claims=(Claim("‖δc‖ 50 steps back keeps more than {value:.0%} of its value at the last step", dc_kept,
+        claims=(Claim("‖δc‖ 50 steps back keeps more than {value:.0%} of its value at the last step",
+                      dc_kept,
                       ">", 0.3),                                       # measured 63 %
                 Claim("‖δh‖ falls below {value:.0e} of its last-step value within 5 steps", dh_entry, "<", 1e-4)),
         # measured 4.1e-6
@@ -239,7 +241,8 @@ order of magnitude does not.""",
         settings={"cell": "rnn", "recurrent_sv": 0.5},
         start="reset",
         watch="chart_cmp_init",
-        do="In **RNN vs LSTM vs GRU**, read the vanilla RNN line at λ₁ = 0.5, then move the λ₁ slider to 1 and 3.",
+        do="In **RNN vs LSTM vs GRU**, read the vanilla RNN line at λ₁ = 0.5, then move the λ₁ slider to 1 "
+           "and 3.",
         predict=Question("At λ₁ = 3 (above 1/γ = 1 for tanh), the RNN's gradient 50 steps back…",
                          ("still vanishes", "no longer vanishes", "becomes exactly 1"), answer=1),
         claims=(Claim("At λ₁ = 0.5 the RNN keeps less than {value:.0e} of the gradient 50 steps back", rnn_back,
