@@ -8,7 +8,7 @@ from core import ui
 from core.lessons.lstm import (BIT_TASKS, CELL_LABELS, PROBE_BACK, SAMPLE, TYPED, LstmConfig, LstmTrainer, LstmView,
                                sv_widgets, typed_bits)
 from core.lessons.lstm import charts as lc
-from core.lessons.lstm import compare, equations, text
+from core.lessons.lstm import compare, equations, experiments, text
 
 # ---------------------------------------------------------------- setup and controls
 page = ui.page_setup("lstm", intro=text.INTRO)
@@ -47,7 +47,7 @@ def render(snap: dict, runner) -> None:
 
 
 runner = ui.live_panel(page, config, make_trainer=LstmTrainer, render=render, to_widgets=form.to_widgets,
-                       pretrained=lambda device: LstmTrainer.from_checkpoint(ui.checkpoint(f"lstm_{config.cell}"), device))
+                       pretrained=lambda device: experiments.pretrained(config, device, ui.checkpoint))
 
 
 # ---------------------------------------------------------------- the detail views (paused / on demand)

@@ -10,12 +10,14 @@ INTRO = ("A small recurrent network learns a task that needs **memory**. Every n
          "screen: the gates, the cell state, and — for the loss at the last step — the gradient flowing back "
          "through time. Switch to a **vanilla RNN** to watch that gradient vanish.")
 
-ACC_HELP = "On 256 held-out sequences, measured every 50 steps. Adding problem: within 0.1 of the sum counts."
-LOSS_HELP = "On the same 256 held-out sequences, measured every 50 steps."
+ACC_HELP = ("On 256 fixed held-out sequences, measured every 50 steps (one sequence is 0.4 %). Guessing wanders "
+            "about ±5 % around 50 %. Adding problem: within 0.1 of the sum counts.")
+LOSS_HELP = "On the same 256 held-out sequences, measured every 50 steps. Guessing: BCE ln 2 ≈ 0.69."
 SV_HELP = ("Largest singular value of the recurrent weight (the largest over the gate blocks). For a tanh RNN "
            "(γ = 1) gradients surely vanish when λ₁ < 1/γ; exploding needs λ₁ > 1/γ.")
 BACK_HELP = (f"Mean over 32 held-out sequences of ‖∂L/∂h‖ {PROBE_BACK} steps before the last, for the loss at "
-             "the last step; measured every 50 steps.")
+             "the last step; measured every 50 steps. It spans many decades from run to run: read its order "
+             "of magnitude (default task, fresh weights, seeds 0–4: vanilla RNN 0–10⁻¹⁰, LSTM 10⁻³–10⁻², GRU ≈ 10⁻²).")
 DETAIL_PAUSED = ("The detail views are computed when training is paused, so the live charts above stay fast. "
                  "Press ⏸ Pause, or *Show now* for a one-off look at the run as it is.")
 BACKWARD_TITLE = "Backward view — BPTT of the loss at the last step (|values| on a log scale)"
@@ -84,7 +86,7 @@ the side-by-side chart.
 $\delta c_{t-1}\mathrel{+}=\delta c_t\odot f_t$: no matrix, no squashing. With $f\approx1$ it is carried back
 almost unchanged. A **large positive forget-gate bias** at initialisation makes $f=\sigma(b_f)\approx1$ from
 the start (σ(3) ≈ 0.95, 0.95⁵⁰ ≈ 0.08); with $b_f=0$, $f\approx\tfrac12$ and $0.5^{50}\approx10^{-15}$ —
-set the bias to 0 and the LSTM's advantage disappears.
+set the bias to 0 and the LSTM no longer learns to remember the first bit.
 
 **Gradient clipping** handles the opposite problem: when $\|g\|$ exceeds a threshold the whole gradient is
 rescaled, $g\leftarrow g\cdot\min(1,\theta/\|g\|)$. The chart next to the loss shows both norms.
