@@ -85,7 +85,8 @@ def test_every_lesson_page_shows_its_guide(key):
 def test_every_step_sets_up_as_declared(key):
     """Set up each step in turn, as a student clicking through would: the run's config has the
     step's settings, a reset step starts at 0, a pretrained one at the shipped run's step, a
-    continued one keeps its step count, and ▶ Train will pause after the step's training."""
+    continued one keeps its step count, ▶ Train will pause after the step's training, and the
+    chart the step names is drawn (after one Step)."""
     guide = experiments.guide_of(key)
     at = run_page(PAGES[key], **registry.lesson(key).live_query)
     before = 0
@@ -95,8 +96,10 @@ def test_every_step_sets_up_as_declared(key):
         assert not at.exception, f"{key} step {i + 1}: {at.exception}"
         for name, value in exp.page_widgets.items():
             assert at.session_state[f"{key}_{name}"] == value, f"{key} step {i + 1}: {name}"
-        if f"{key}_runner" not in at.session_state:       # a view without a live panel (a viewer)
+        if not any(b.key == f"{key}_step_0" for b in at.button):
+            # a view without a live panel (upsampling's viewers)
             assert exp.train == 0 and exp.start == "reset", f"{key} step {i + 1}: no run to start"
+            assert not exp.watch or exp.watch in at.session_state[f"{key}_chart_specs"], f"{key} step {i + 1}"
             continue
         runner = at.session_state[f"{key}_runner"]
         cfg = runner.trainer.config
@@ -110,6 +113,12 @@ def test_every_step_sets_up_as_declared(key):
         else:
             assert steps == before, f"{key} step {i + 1}: continuing changed the step count"
         assert runner.stop_at == (steps + exp.train if exp.train else None)
+        if exp.watch:              # one step draws the charts: the watched one is among them
+            at.button(key=f"{key}_step_0").click().run()
+            ss = at.session_state
+            drawn = {k for name in ("chart_specs", "kept_views") if f"{key}_{name}" in ss for k in ss[f"{key}_{name}"]}
+            assert exp.watch in drawn, f"{key} step {i + 1}: {exp.watch!r} is not drawn ({sorted(drawn)})"
+            steps = at.session_state[f"{key}_runner"].trainer.step_count
         before = steps
 
 

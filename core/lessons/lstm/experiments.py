@@ -165,8 +165,8 @@ lecture's remedy for **exploding** gradients; it does nothing about vanishing on
     Experiment(
         title="Inside the trained cell: the forget gate keeps the bit",
         start="pretrained",
-        watch="chart_f_f",
-        do="⏸ Pause, choose **Detail view → Forward view**, and scrub *t* from 0 to 59. Compare a sample whose "
+        watch="chart_f_f", page_widgets={"view": "forward"},
+        do="The set-up opens **Detail view → Forward view**; scrub *t* from 0 to 59. Compare a sample whose "
            "first bit is 1 with one whose first bit is 0.",
         predict=Question("In the trained LSTM, the forget gate f over the sequence is mostly…",
                          ("near 0: forget everything", "near ½", "near 1: keep the cell state"), answer=2),
@@ -184,8 +184,8 @@ forget-gate bias at initialisation ($b_f=3$, $\sigma(3)\approx0.95$) made "keep"
     Experiment(
         title="The constant error carousel, backwards",
         start="continue",
-        watch="chart_back",
-        do="Choose **Detail view → Backward view** and read the chart of gradient norms against steps back.",
+        watch="chart_back", page_widgets={"view": "backward"},
+        do="The set-up opens **Detail view → Backward view**: read the chart of gradient norms against steps back.",
         predict=Question("Going back from the last step, which gradient survives 50 steps?",
                          ("‖δh‖, through the hidden state", "‖δc‖, through the cell state", "neither"), answer=1),
         claims=(Claim("‖δc‖ 50 steps back keeps more than {value:.0%} of its value at the last step",
@@ -221,8 +221,8 @@ chance (BCE $\ln2\approx0.69$, 50 %).""",
     Experiment(
         title="Gradients 50 steps back: RNN vs LSTM vs GRU",
         start="reset",
-        watch="chart_cmp_init",
-        do="Choose **Detail view → RNN vs LSTM vs GRU** and read the left chart and the ratio under it.",
+        watch="chart_cmp_init", page_widgets={"view": "compare"},
+        do="The set-up opens **Detail view → RNN vs LSTM vs GRU**: read the left chart and the ratio under it.",
         predict=Question("Freshly initialised, how much more of the gradient survives 50 steps back in the LSTM "
                          "than in the vanilla RNN?", ("about the same", "about 10×", "a million times or more"),
                          answer=2),
@@ -241,8 +241,8 @@ order of magnitude does not.""",
         title="λ₁: when an RNN's gradients vanish",
         settings={"cell": "rnn", "recurrent_sv": 0.5},
         start="reset",
-        watch="chart_cmp_init",
-        do="In **RNN vs LSTM vs GRU**, read the vanilla RNN line at λ₁ = 0.5, then move the λ₁ slider to 1 "
+        watch="chart_cmp_init", page_widgets={"view": "compare"},
+        do="In **RNN vs LSTM vs GRU** (the set-up opens it), read the vanilla RNN line at λ₁ = 0.5, then move the λ₁ slider to 1 "
            "and 3.",
         predict=Question("At λ₁ = 3 (above 1/γ = 1 for tanh), the RNN's gradient 50 steps back…",
                          ("still vanishes", "no longer vanishes", "becomes exactly 1"), answer=1),
