@@ -233,7 +233,8 @@ FGSM examples made against the model *as it is at that moment* into every batch:
 $\min_\theta \mathbb E\,[J(\theta, \tilde x, y)]$ with $\tilde x$ recomputed each step. The blue
 dashed line (the trained model under attack) rises while the red one stays near the floor. Both start
 from the same weights and see the same batches; only the FGSM share differs. The readouts are measured
-every 100 steps on 500 held-out digits, so they move in steps of 0.2 % and lag by up to 100 steps.
+every 100 steps on 500 held-out digits (spread over the next 20 steps), so they move in steps of
+0.2 % and show the models as they were up to 120 steps ago.
 """,
     ),
     Experiment(

@@ -25,7 +25,8 @@ NOT_TRAINED = ("Not trained yet: G's outputs all lie within ±0.03 of 0 (a few g
 ACCEPTED_HELP = ("The share of 500 fresh generated digits (new z at each measurement, not the grid's) that the "
                  "shipped classifier labels with confidence ≥ 0.9: G's own rate to about ± 2 points (one standard "
                  "error of 500 samples). Measured every 100 steps.")
-CLASSES_HELP = "How many of the ten digits appear among the accepted ones. Fewer than 10: mode collapse (lesson 4)."
+CLASSES_HELP = ("How many of the ten digits appear among the accepted ones (of the same 500 fresh digits). Fewer "
+                "than 10: mode collapse (lesson 4).")
 MATCH_HELP = ("Conditional GAN: the share of the same 500 fresh digits (each digit asked for 50 times) the classifier "
               "reads as the digit that was asked for; about ± 1 point near 0.97.")
 
