@@ -3,7 +3,7 @@ adversarial training."""
 import streamlit as st
 
 from core import ui
-from core.lessons.adversarial import CHECKPOINT, AdversarialConfig, AdversarialTrainer, text
+from core.lessons.adversarial import CHECKPOINT, AdversarialConfig, AdversarialTrainer, experiments, text
 from core.lessons.adversarial import charts as ac
 
 # ---------------------------------------------------------------- setup and controls
@@ -37,10 +37,8 @@ with ui.settings_box(page):
 config = form.config()
 
 
-def load_pretrained(device):
-    trainer = AdversarialTrainer.from_checkpoint(ui.checkpoint(CHECKPOINT), device)
-    trainer.apply_live(config)        # keep the attack (and other live settings) on screen
-    return trainer
+def load_pretrained(device):       # the guide's pretrained start too; keeps the attack on screen
+    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINT))
 
 
 # ---------------------------------------------------------------- the live panel

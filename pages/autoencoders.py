@@ -5,7 +5,7 @@ import streamlit as st
 from core import ui
 from core.lessons.autoencoders import CHECKPOINT, MODELS, AutoencodersConfig, AutoencodersTrainer, ExploreConfig
 from core.lessons.autoencoders import charts as ac
-from core.lessons.autoencoders import explore, text
+from core.lessons.autoencoders import experiments, explore, text
 
 # ---------------------------------------------------------------- setup and controls
 page = ui.page_setup("autoencoders", intro=text.INTRO)
@@ -24,8 +24,8 @@ with ui.settings_box(page):
 config = form.config()
 
 
-def load_pretrained(device):
-    return AutoencodersTrainer.from_checkpoint(ui.checkpoint(CHECKPOINT), device)
+def load_pretrained(device):       # the guide's pretrained start too
+    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINT))
 
 
 # ---------------------------------------------------------------- the live panel

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import ui
-from core.lessons.dcgan import CHECKPOINTS, DcganConfig, DcganTrainer, LatentConfig, latent, text
+from core.lessons.dcgan import CHECKPOINTS, DcganConfig, DcganTrainer, LatentConfig, experiments, latent, text
 from core.lessons.dcgan import charts as dc
 
 # ---------------------------------------------------------------- setup and controls
@@ -26,8 +26,8 @@ with ui.settings_box(page):
 config = form.config()
 
 
-def load_pretrained(device):
-    return DcganTrainer.from_checkpoint(ui.checkpoint(CHECKPOINTS[config.conditional]), device)
+def load_pretrained(device):       # the guide's pretrained start too
+    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINTS[config.conditional]))
 
 
 # ---------------------------------------------------------------- the live panel

@@ -49,7 +49,7 @@ class AdversarialConfig:
                                  help="Accuracy against ε on 500 held-out digits, both models, all ε in "
                                       "one batched pass. Not every frame: it costs about as much as a few steps.")
     # ---------------------------------------------------------------- the attack on one digit
-    digit: int = live_field(3, label="Held-out digit #", bounds=(0, N_HELDOUT - 1), widget="number",
+    digit: int = live_field(9, label="Held-out digit #", bounds=(0, N_HELDOUT - 1), widget="number",
                             help="Digit # i is a held-out digit of class i mod 10.")
     eps: float = live_field(0.2, label="ε (L∞ budget)", bounds=(0.0, 0.5), step=0.01,
                             help="No pixel may move by more than ε (pixels in [0, 1]).")

@@ -17,17 +17,19 @@ MAP_HELP = ("Points: held-out digits at their codes (the VAE: μ). Behind them: 
             "percentiles. With a latent larger than 2, both are shown on the codes' two main directions.")
 RECON = "rows: digit · noisy copy · autoencoder · denoising AE (from the noisy copy) · VAE (from μ)"
 ACCEPTED_HELP = ("The share of the 100 decoded grid digits that the shipped digit classifier labels with confidence "
-                 "≥ 0.9. Measured every 200 steps, not every frame.")
-KNN_HELP = ("Each held-out digit gets the majority label of its 5 nearest training digits in the latent space: "
-            "how well the code separates the digits, though no label was ever used. Measured every 200 steps.")
+                 "≥ 0.9: one grid, so each digit is a whole percentage point, and it moves by several points "
+                 "from one measurement to the next while training. Measured every 200 steps, not every frame.")
+KNN_HELP = ("Each of the 1,000 held-out digits gets the majority label of its 5 nearest training digits in the latent "
+            "space: how well the code separates the digits, though no label was ever used (chance: 10 %; a "
+            "sample of 1,000 reads to about ± 1.5 points). Measured every 200 steps.")
 CLASSES_HELP = ("How many of the ten digits the classifier finds among the accepted grid digits. An untrained "
                 "decoder draws one grey blob everywhere, which the classifier may accept as an 8: 1 / 10.")
 NOT_TRAINED = ("Not trained yet: every digit lands near the same code and the decoder draws the same grey blur "
                "everywhere. Press ▶ Train or ⚡ Load pretrained.")
 PAUSED_ONLY = "Pause training to explore the latent space (it reads the models as they are now)."
 PICK = ("**Pick a latent point** and see what the decoder draws there. The sliders are in standard deviations of "
-        "the held-out codes from their mean; for the VAE they are z itself. Far from the digits, an "
-        "autoencoder draws smudges: nothing was ever encoded there.")
+        "the held-out codes from their mean; for the VAE they are z itself. In the gaps between the clouds "
+        "an autoencoder can draw smudges: nothing was ever encoded there.")
 WALK = ("**Walk between two digits** along the straight line $z(\\lambda)=(1-\\lambda)\\,z_a+\\lambda\\,z_b$ between "
         "their codes, in each model (rows: autoencoder, VAE, denoising AE; the black dots on the map above are "
         "the chosen model's path). The caption counts the frames the classifier reads as a digit (≥ 0.9 sure): "

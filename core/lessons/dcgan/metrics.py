@@ -2,6 +2,12 @@
 digits it labels with confidence ≥ 0.9 ("accepted"), how many of the 10 digits occur among the
 accepted ones, and for the conditional model how often it sees the digit that was asked for.
 The real held-out digits' figures are the ceiling. No Streamlit.
+
+Each measurement judges N_EVAL *fresh* samples (new z from the judge's own generator, so training's
+random numbers are untouched and a run stays reproducible): an unbiased estimate of G's share, with
+the binomial noise of 500 samples (± 2 points at one standard error). A fixed set of z (the grid's)
+is one sample too, judged again and again with the same luck: one run's fixed 500 read 0.79 where
+fresh samples of the same generator read 0.72–0.75.
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ from core import digits
 from core.lessons.dcgan.model import code_input
 
 N_EVAL = 500               # generated digits judged per measurement (50 asked per digit)
-EVAL_SEED = 12345          # fixed z, so successive measurements compare the same digits
+EVAL_SEED = 12345          # the grid's fixed z
+FRESH_SEED = 54321         # the judge's own stream of fresh z
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,13 +49,17 @@ class Judge:
     """The classifier and the fixed inputs a trainer is measured with."""
 
     def __init__(self, device: torch.device, latent: int, conditional: bool, codes: int = 0) -> None:
-        self.device, self.latent, self.conditional = device, latent, conditional
+        self.device, self.latent, self.conditional, self.codes = device, latent, conditional, codes
         self.clf = digits.classifier(device)
-        g = torch.Generator(device="cpu").manual_seed(EVAL_SEED)
-        self.z = torch.randn(N_EVAL, latent, generator=g)                             # [N_EVAL, L]
-        # with a code: [z, one-hot(i mod K)], every code value in turn  [N_EVAL, L + K]
-        self.z = code_input(self.z, torch.arange(N_EVAL) % max(codes, 1), codes).to(device)
+        self.z = self._inputs(torch.Generator(device="cpu").manual_seed(EVAL_SEED))    # the grid's
+        self._fresh = torch.Generator(device="cpu").manual_seed(FRESH_SEED)
         self.y = (torch.arange(N_EVAL) % digits.N_CLASSES).to(device)                 # asked digits
+
+    def _inputs(self, g: torch.Generator) -> torch.Tensor:
+        """N_EVAL inputs from ``g``: z, and with a code [z, one-hot(i mod K)], every code value in
+        turn: [N_EVAL, L (+ K)]."""
+        z = torch.randn(N_EVAL, self.latent, generator=g)
+        return code_input(z, torch.arange(N_EVAL) % max(self.codes, 1), self.codes).to(self.device)
 
     def grid_inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """z [n², L (+ K)], labels [n²] of the live grid. Unconditional: the first n² evaluation
@@ -70,13 +81,14 @@ class Judge:
 
     @torch.no_grad()
     def measure(self, G: nn.Module) -> dict[str, Any]:
-        """The classifier's verdict on G's digits from the fixed z (eval mode).
+        """The classifier's verdict on N_EVAL fresh digits of G (eval mode; the conditional model
+        is asked for each digit 50 times).
 
         accepted, classes, counts [10] (accepted per digit), confidence; label_match: the share
         classified as the asked digit (conditional only; NaN otherwise)."""
         was = G.training
         G.eval()
-        fake = G(self.z, self.y if self.conditional else None)
+        fake = G(self._inputs(self._fresh), self.y if self.conditional else None)
         G.train(was)
         q = digits.judge_quality(self.clf, fake)
         match = float("nan")

@@ -3,8 +3,8 @@ generator update (Algorithm 1 of Goodfellow et al. with the DCGAN's networks and
 Every ``eval_every`` steps the shipped digit classifier judges 500 digits from fixed z.
 No Streamlit.
 
-Two additions that lift the share of digits the classifier accepts after a minute of one core from
-~0.6 to ~0.8 (benchmarks/bench_dcgan.py, docs/dcgan.md), both switchable on the page:
+Two additions that lift the share of digits the classifier accepts after 4,000 steps (about a minute
+of one core) from ~0.6 to ~0.8 (benchmarks/bench_dcgan.py, docs/dcgan.md), both switchable on the page:
 * InfoGAN's code (Chen et al., 2016; ``config.codes`` = K): G gets [z, one-hot(c)] with c drawn
   uniformly from K values; a linear head Q on D's features guesses c from the fake digit, and both
   D (with Q) and G add λ·CE(Q(h(G(z, c))), c), a lower bound on the mutual information of c and
