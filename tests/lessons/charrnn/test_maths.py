@@ -110,6 +110,23 @@ def test_greedy_and_the_draw():
     assert torch.allclose(got, probs[0], atol=0.02)
 
 
+def test_the_draw_never_picks_a_character_of_probability_zero():
+    """A float32 cumulative sum can end below 1 (here 0.99999994); a uniform draw of 0.99999997
+    then fell past the end and was clamped onto the last character, whose probability is 0."""
+    probs = torch.tensor([[0.99999994, 0.0], [0.5, 0.0], [0.25, 0.25]], dtype=torch.float32)
+    probs[1, 0] = 0.49999997
+    assert probs.cumsum(-1)[:2, -1].lt(1).all()
+    for u in (0.99999997, 0.9999999, 1.0 - 2.0 ** -30):
+        got = draw(probs, torch.full((3,), u, dtype=torch.float64))
+        assert got.tolist() == [0, 0, 1]
+        assert (probs.gather(1, got[:, None]) > 0).all()
+    # zeros in the middle and at the end, any u: the drawn character always has p > 0
+    probs = torch.tensor([[0.3, 0.0, 0.69999999, 0.0, 0.0]], dtype=torch.float32).expand(7, -1)
+    u = torch.tensor([0.0, 0.29999, 0.3, 0.5, 0.9999999, 0.99999997, 1 - 2.0 ** -40], dtype=torch.float64)
+    got = draw(probs, u)
+    assert got.tolist() == [0, 0, 2, 2, 2, 2, 2]
+
+
 @pytest.mark.parametrize("key", ["names", "prose"])
 def test_ngram_probabilities_sum_to_one(key):
     c = data.shipped(key)
