@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.lessons.charrnn import data, ngram, probe
+from core.lessons.charrnn.config import CharRnnConfig
 from core.lessons.charrnn.model import CharModel
 from core.lessons.charrnn.sampling import draw, sampling_probs
 from core.lessons.charrnn.views import softmax_t
@@ -184,3 +185,13 @@ def test_probe_finds_a_planted_unit():
     assert rows["inside quotes"]["units"][0] == 3 and rows["inside quotes"]["r"][0] > 0.99
     assert f["inside brackets"][text.index("g")] == 1 and f["inside brackets"][text.index("i")] == 0
     assert f["position in line"][text.index("\n") + 1] == 1
+
+
+@pytest.mark.parametrize("key", ["names", "prose", "play"])
+def test_the_default_add_k_is_tuned(key):
+    """The default k is the grid search's answer on every shipped text, to 0.01 bits/char (measured ≤ 0.005)."""
+    c = data.shipped(key)
+    ng = ngram.for_corpus(c)
+    best, n, k = ng.tuned(c)
+    assert best == min(min(ng.heldout_bits(c, k).values()) for k in ngram.K_GRID)
+    assert min(ng.heldout_bits(c, CharRnnConfig().add_k).values()) - best < 0.01
