@@ -8,7 +8,7 @@ the longest inputs (``Seq2SeqTrainer.last_acc``, the four readouts) and by input
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -18,11 +18,16 @@ from core.experiments import Claim, Experiment, Question
 from core.lessons.seq2seq.trainer import Seq2SeqTrainer
 
 
-def pretrained(config: Any, device: torch.device) -> Seq2SeqTrainer:
+def pretrained(config: Any, device: torch.device, load: Callable[[str], dict] | None = None) -> Seq2SeqTrainer:
     """The shipped run of the config's task (dates: 3,000 steps; reversal: 2,000): what the
-    page's ⚡ Load pretrained loads."""
+    page's ⚡ Load pretrained loads. ``load(stem)`` reads the checkpoint (the page passes
+    ``ui.checkpoint``, its read-only cache; the tests read the file)."""
     stem = f"seq2seq_{config.task}"
-    return Seq2SeqTrainer.from_checkpoint(load_checkpoint(pretrained_path(stem), "seq2seq"), device)
+    return Seq2SeqTrainer.from_checkpoint((load or _read)(stem), device)
+
+
+def _read(stem: str) -> dict:
+    return load_checkpoint(pretrained_path(stem), "seq2seq")
 
 
 def acc(model: str, longest: bool = False):
