@@ -95,10 +95,11 @@ only about half the dates exactly right.""",
                          "inputs (`05/03/99`) to the longest (`monday, the 3rd of may 1999`)?",
                          ("it falls steeply", "it stays about the same", "it rises"), answer=1),
         claims=(
-            Claim("without attention, exact match on the longest dates is within ±{tol:.0%} of that on "
-                  "the shortest", lambda run: by_length("plain", -1)(run) - by_length("plain", 0)(run),
+            Claim("without attention, the longest and the shortest dates are exactly right equally often, "
+                  "give or take {tol:.0%} of them", lambda run: by_length("plain", -1)(run) - by_length("plain", 0)(run),
                   "≈", 0.0, tol=0.15),
-            Claim("and no two lengths differ by more than {value:.0%}", spread("plain"), "<", 0.3),
+            Claim("and no two length groups are further apart than {value:.0%} of their inputs", spread("plain"),
+                  "<", 0.3),
         ),
         why=r"""The bottleneck is about *information*, not characters. Whatever the format, a date
 carries the same three numbers, about $\log_2(36\,500) \approx 15$ bits, and `monday, the 3rd of may
