@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import ui
 from core.lessons import charrnn as cr
-from core.lessons.charrnn import charts, text
+from core.lessons.charrnn import charts, experiments, text
 
 # ---------------------------------------------------------------- setup and controls
 page = ui.page_setup("charrnn", intro=text.INTRO)
@@ -72,8 +72,8 @@ config = form.config(custom_text=custom)
 
 
 def load_pretrained(device):
-    stem = "charrnn_names" if config.corpus == "names" else "charrnn_prose"
-    return cr.CharRnnTrainer.from_checkpoint(ui.checkpoint(stem), device)
+    """The shipped run of the chosen text: the same function the guided steps start from."""
+    return experiments.pretrained(config, device, ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel
@@ -86,7 +86,8 @@ def render(snap: dict, runner) -> None:
         st.markdown(charts.samples_html(snap["samples"], 9 if page.presenting else 12), unsafe_allow_html=True)
         if snap["dropped"]:
             st.caption(f"Left out of the prompt (the text never uses them): {snap['dropped']!r}")
-    for col, (label, value, about) in zip(st.columns(4), text.metrics(snap)):
+    readouts = text.metrics(snap)
+    for col, (label, value, about) in zip(st.columns(len(readouts)), readouts):
         col.metric(label, value, help=about)
     note = text.streams_note(snap, runner.trainer.config)
     if note:

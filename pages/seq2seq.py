@@ -4,7 +4,7 @@ import streamlit as st
 from core import ui
 from core.lessons.seq2seq import Seq2SeqConfig, Seq2SeqTrainer
 from core.lessons.seq2seq import charts as sc
-from core.lessons.seq2seq import explain, text
+from core.lessons.seq2seq import experiments, explain, text
 
 # ---------------------------------------------------------------- setup and controls
 page = ui.page_setup("seq2seq", intro=text.INTRO)
@@ -36,8 +36,8 @@ config = form.config()
 
 
 def load_pretrained(device):
-    """The shipped run of the task chosen (dates: 3,000 steps; reversal: 2,000)."""
-    return Seq2SeqTrainer.from_checkpoint(ui.checkpoint(f"seq2seq_{config.task}"), device)
+    """The shipped run of the task chosen: the same function the guided steps start from."""
+    return experiments.pretrained(config, device, ui.checkpoint)
 
 
 def pct(v: float) -> str:

@@ -51,16 +51,37 @@ def bits(h: dict, m: dict, ngram: dict[int, float], height: int) -> dict:
            "encoding": {"x": {"value": {"expr": f"width - 2 - {k * LABEL_STAGGER}"}},
                         "y": {"field": "y", "type": "quantitative"}, "text": {"field": "label"}}}
           for k in range(LABEL_COLUMNS)),
+        # the best held-out measurement so far: where stopping would have been best (early stopping)
+        {"data": {"name": "best"}, "mark": {"type": "point", "shape": "diamond", "size": 90, "filled": True,
+                                            "color": charts.PALETTE[1], "stroke": "#222"},
+         "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                      "tooltip": [{"field": "label"}]}},
+        {"data": {"name": "best"}, "mark": {"type": "text", "align": "left", "dx": 6, "dy": 12, "color": "#222",
+                                            "fontSize": charts.FONT - 2},
+         "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                      "text": {"field": "label"}}},
         charts.placeholder_layer(),
     ]
+    bx, by = best_so_far(m)
+    has_best = len(h["step"]) > 0 and np.isfinite(by)        # a diamond once training has begun
     ns = sorted(ngram, key=lambda n: -ngram[n])              # from the highest line down
     spec["datasets"] = {
         "lines": charts.frame(x=xs, y=ys, series=names),
         "ngram": charts.frame(y=[ngram[n] for n in ns], label=[f"{n}-gram {ngram[n]:.2f}" for n in ns],
                               col=[i % LABEL_COLUMNS for i in range(len(ns))]),
         "empty_note": charts.frame(note=[] if len(h["step"]) else ["press ▶ Train or Step"]),
+        "best": charts.frame(x=[bx] if has_best else [], y=[by] if has_best else [],
+                             label=[f"best {by:.2f} (step {bx:,})"] if has_best else []),
     }
     return spec
+
+
+def best_so_far(m: dict) -> tuple[int, float]:
+    """(step, bits/char) of the lowest held-out measurement so far (the chart's diamond)."""
+    if not len(m["step"]):
+        return 0, float("nan")
+    i = int(np.nanargmin(m["heldout_bits"]))
+    return int(m["step"][i]), float(m["heldout_bits"][i])
 
 
 def heatmap(snap: dict, height: int) -> dict:

@@ -44,10 +44,20 @@ def sampling_probs(logits: torch.Tensor, temps: torch.Tensor, mode: str, k: int 
 
 
 def draw(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """Inverse CDF: for each row the first index whose cumulative probability exceeds u. probs:
-    [B, V], u: [B] in [0, 1) -> ids [B]."""
+    """Inverse CDF: for each row the first index whose cumulative probability exceeds u · (the
+    row's total), so a character of probability 0 is never drawn. probs: [B, V] (≥ 0), u: [B] in
+    [0, 1) -> ids [B].
+
+    The float cumulative sum of a softmax can end a hair below 1 (0.99999994): a uniform draw
+    above it would fall past the end. Scaling u by the row's own total keeps it inside; where
+    rounding still puts it at the total, the last character with p > 0 is taken (an index the
+    search returns always has p > 0: the cumulative sum only rises where p does)."""
     cdf = probs.cumsum(-1)
-    return torch.searchsorted(cdf, u.reshape(-1, 1).contiguous(), right=True)[:, 0].clamp_(max=probs.shape[-1] - 1)
+    target = u.reshape(-1, 1).to(cdf.dtype) * cdf[:, -1:]
+    idx = torch.searchsorted(cdf, target.contiguous(), right=True)[:, 0]
+    positions = torch.arange(probs.shape[-1], device=probs.device)
+    last = torch.where(probs > 0, positions, torch.zeros_like(positions)).amax(-1)
+    return torch.where(idx < probs.shape[-1], idx, last)
 
 
 def prompt_ids(corpus: Corpus, prompt: str) -> tuple[np.ndarray, str]:

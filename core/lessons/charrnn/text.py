@@ -39,17 +39,29 @@ unit it names into *Hidden unit to colour by*.
 """
 
 
+HELDOUT_HELP = ("Measured every 25 steps on the same held-out text (the last tenth, never trained on: up to "
+                "4,096 predictions), with dropout off: the measurement itself has no sampling noise, but from one "
+                "measurement to the next it jitters by about ±0.02 bits as training goes on.")
+
+
 def metrics(snap: dict) -> list[tuple[str, str, str]]:
     """(label, value, help) for the row of numbers under the chart."""
+    from core.lessons.charrnn.charts import best_so_far
     h, ng = snap["history"], snap["ngram"]
     train = h["loss"][-1] / math.log(2.0) if len(h["step"]) else float("nan")
     best = min(ng, key=ng.get)
+    at, low = best_so_far(snap["metrics"])
     return [
-        ("held-out bits/char", f"{snap['heldout_bits']:.3f}",
-         "Measured every 25 steps on text the model never trains on."),
-        ("3-gram (to beat)", f"{ng[3]:.3f}", "The character 3-gram model on the same held-out text."),
-        (f"best n-gram ({best}-gram)", f"{ng[best]:.3f}", "The best of n = 1…5 at this add-k."),
-        ("training batch bits/char", "–" if math.isnan(train) else f"{train:.3f}", "The last batch's loss / ln 2."),
+        ("held-out bits/char", f"{snap['heldout_bits']:.3f}", HELDOUT_HELP),
+        ("best held-out so far", f"{low:.3f} @ {at:,}",
+         "The lowest held-out bits/char measured in this run and its step (the diamond on the chart): "
+         "where stopping would have been best. When the current figure rises well above it while the "
+         "training line falls, the model is memorising its training text."),
+        ("3-gram (to beat)", f"{ng[3]:.3f}", "The character 3-gram model on the same held-out positions."),
+        (f"best n-gram ({best}-gram)", f"{ng[best]:.3f}",
+         "The best of n = 1…5 at this add-k (the default k = 0.03 is tuned on the held-out text)."),
+        ("training batch bits/char", "–" if math.isnan(train) else f"{train:.3f}",
+         "The last batch's loss / ln 2, with dropout on: one batch, so it jitters by ±0.1."),
     ]
 
 

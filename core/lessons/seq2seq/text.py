@@ -2,18 +2,25 @@
 
 INTRO = ("Two **encoder–decoders** learn the same translation from the same batches. The one on the left "
          "must squeeze the whole input into **one vector** before it writes a single character; the other "
-         "may **look back** at every input character while it writes (attention). Watch the long inputs.")
+         "may **look back** at every input character while it writes (attention). On the digit-reversal "
+         "task, watch the long inputs.")
 
 ACC_HELP = ("Exact match on 600 held-out inputs (of a fixed set of 1,000) never seen in training (for dates: days never seen in "
-            "any format), measured every 200 steps with the chosen decoding.")
-LONG_HELP = "The same, on the longest held-out inputs only (the last bar of the length chart)."
+            "any format), measured every 200 steps with the chosen decoding (beam search: 600 ÷ width inputs). "
+            "Always the same inputs, so it moves only as the model does; as an estimate for unseen inputs a "
+            "figure near 50 % is good to about ±2 points (±3.5 on beam search's 200).")
+LONG_HELP = ("The same, on the longest held-out inputs only (the last point of the length chart): about 67 dates "
+             "of 31–40 characters, or 26 strings of 16 digits, so one input more or less moves it by 1.5–4 points.")
 
 EXPLANATION = r"""
 **The bottleneck.** The encoder reads the input one character at a time, $h_j = \mathrm{GRU}(x_j, h_{j-1})$.
 Without attention the decoder starts from $s_0 = h_S$ and never sees the input again: everything —
 the weekday it must ignore, the month's name it must turn into two digits, the year — has to fit into
-those $H$ numbers, and the longer the input, the more the early characters have been overwritten. The
-length chart shows it: the red bars fall for long inputs; the blue ones do not.
+those $H$ numbers, and the more there is to carry, the more of it has been overwritten. *Reverse a
+digit string* shows it on the length chart: every digit is new information, and the red line (no
+attention) falls to zero for long strings while the blue one stays near the top. On *dates* the red
+line stays roughly flat: a long format (`monday, the 3rd of may 1999`) carries no more than a short
+one (`05/03/99`), so length alone does not crowd the vector.
 
 **Attention.** At every output step $t$ the decoder scores every encoder state,
 $e_{t,j} = \mathrm{score}(s, h_j)$, turns the scores into weights that sum to one,

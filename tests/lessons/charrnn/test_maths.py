@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.lessons.charrnn import data, ngram, probe
+from core.lessons.charrnn.config import CharRnnConfig
 from core.lessons.charrnn.model import CharModel
 from core.lessons.charrnn.sampling import draw, sampling_probs
 from core.lessons.charrnn.views import softmax_t
@@ -110,6 +111,23 @@ def test_greedy_and_the_draw():
     assert torch.allclose(got, probs[0], atol=0.02)
 
 
+def test_the_draw_never_picks_a_character_of_probability_zero():
+    """A float32 cumulative sum can end below 1 (here 0.99999994); a uniform draw of 0.99999997
+    then fell past the end and was clamped onto the last character, whose probability is 0."""
+    probs = torch.tensor([[0.99999994, 0.0], [0.5, 0.0], [0.25, 0.25]], dtype=torch.float32)
+    probs[1, 0] = 0.49999997
+    assert probs.cumsum(-1)[:2, -1].lt(1).all()
+    for u in (0.99999997, 0.9999999, 1.0 - 2.0 ** -30):
+        got = draw(probs, torch.full((3,), u, dtype=torch.float64))
+        assert got.tolist() == [0, 0, 1]
+        assert (probs.gather(1, got[:, None]) > 0).all()
+    # zeros in the middle and at the end, any u: the drawn character always has p > 0
+    probs = torch.tensor([[0.3, 0.0, 0.69999999, 0.0, 0.0]], dtype=torch.float32).expand(7, -1)
+    u = torch.tensor([0.0, 0.29999, 0.3, 0.5, 0.9999999, 0.99999997, 1 - 2.0 ** -40], dtype=torch.float64)
+    got = draw(probs, u)
+    assert got.tolist() == [0, 0, 2, 2, 2, 2, 2]
+
+
 @pytest.mark.parametrize("key", ["names", "prose"])
 def test_ngram_probabilities_sum_to_one(key):
     c = data.shipped(key)
@@ -167,3 +185,13 @@ def test_probe_finds_a_planted_unit():
     assert rows["inside quotes"]["units"][0] == 3 and rows["inside quotes"]["r"][0] > 0.99
     assert f["inside brackets"][text.index("g")] == 1 and f["inside brackets"][text.index("i")] == 0
     assert f["position in line"][text.index("\n") + 1] == 1
+
+
+@pytest.mark.parametrize("key", ["names", "prose", "play"])
+def test_the_default_add_k_is_tuned(key):
+    """The default k is the grid search's answer on every shipped text, to 0.01 bits/char (measured ≤ 0.005)."""
+    c = data.shipped(key)
+    ng = ngram.for_corpus(c)
+    best, n, k = ng.tuned(c)
+    assert best == min(min(ng.heldout_bits(c, k).values()) for k in ngram.K_GRID)
+    assert min(ng.heldout_bits(c, CharRnnConfig().add_k).values()) - best < 0.01

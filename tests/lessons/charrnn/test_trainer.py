@@ -17,19 +17,22 @@ CPU = torch.device("cpu")
 
 
 def small(**kw) -> CharRnnConfig:
-    return CharRnnConfig(**{"corpus": "names", "hidden": 64, "seq_len": 32, **kw})
+    # batch 32 and dropout 0.3 (the defaults until 2026-12-07): SGD at lr 10 blows up within 15
+    # steps there; at batch 16 and dropout 0.5 it can wander at a loss of ~6 for 200 steps
+    return CharRnnConfig(**{"corpus": "names", "hidden": 64, "seq_len": 32, "batch_size": 32, "dropout": 0.3, **kw})
 
 
 def test_defaults_learn_names_on_a_fixed_seed():
-    """300 steps on the names: held-out bits/char falls from ~log2 V (5.7) to below the
-    2-gram's, and the training history shows no false alarm."""
+    """500 steps on the names at the defaults (64 units, batch 16: a fifth of the former step's
+    work): held-out bits/char falls from ~log2 V (5.7) to below the 2-gram's (3.17 vs 3.29 measured),
+    and the training history shows no false alarm."""
     t = CharRnnTrainer(CharRnnConfig(corpus="names", seed=0), CPU)
     start = t.metrics.last("heldout_bits")
-    t.step(300)
+    t.step(500)
     end = t.metrics.last("heldout_bits")
     two = t.ngram.heldout_bits(t.corpus, t.config.add_k)[2]
     assert start > 5.0 and end < two, (start, end, two)
-    assert t.step_count == 300 and len(t.metrics) == 1 + 300 // t.config.eval_every
+    assert t.step_count == 500 and len(t.metrics) == 1 + 500 // t.config.eval_every
 
 
 def test_same_seed_same_run_regardless_of_chunking():
@@ -179,3 +182,18 @@ def test_ngram_labels_close_in_value_go_to_different_columns():
     texts = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "text"
              and layer["data"]["name"] == "ngram"]
     assert len(texts) == charts.LABEL_COLUMNS
+
+
+def test_the_chart_marks_the_best_held_out_point_so_far():
+    """The diamond and the 'best held-out so far' readout: the lowest measurement and its step;
+    none before training."""
+    from core.lessons.charrnn import charts, text
+    h = {"step": np.arange(1, 101), "loss": np.ones(100)}
+    m = {"step": np.array([0, 25, 50, 75, 100]), "heldout_bits": np.array([5.7, 3.4, 3.1, 3.2, 3.3])}
+    best = charts.bits(h, m, {3: 3.0}, 300)["datasets"]["best"]
+    assert best["x"].to_pylist() == [50] and best["y"].to_pylist() == [3.1]
+    empty = charts.bits({"step": np.arange(0), "loss": np.zeros(0)}, {"step": np.array([0]),
+                        "heldout_bits": np.array([5.7])}, {3: 3.0}, 300)["datasets"]["best"]
+    assert empty.num_rows == 0
+    snap = {"history": h, "ngram": {3: 3.0, 4: 3.2}, "heldout_bits": 3.3, "metrics": m}
+    assert ("best held-out so far", "3.100 @ 50") == text.metrics(snap)[1][:2]
