@@ -34,11 +34,18 @@ def test_walk_every_guided_step(page, key):
         # move would (every setting exactly: tests/framework/test_guide.py, on the trainer).
         changed = [n for n, v in exp.settings.items() if decls[n].widget != "none" and v != getattr(defaults, n)]
         if changed:
-            probe = " || ".join(f"location.search.includes('{key}_{n}=')" for n in changed)
+            # in the address (Streamlit does not always write a value set from code there), or
+            # shown by the setting's own widget
+            shown = {f"{key}_{n}": decls[n].show(exp.settings[n]) for n in changed}
+            probe = ("(shown) => Object.entries(shown).some(([k, v]) => location.search.includes(k + '=') || "
+                     "(document.querySelector('.st-key-' + k)?.innerText || '').includes(v) || "
+                     "Array.from(document.querySelectorAll('.st-key-' + k + ' input')).some(i => "
+                     "i.type === 'checkbox' ? String(i.checked) === v.toLowerCase() : i.value === v))")
             try:
-                page.wait_for_function(f"() => {probe}", timeout=15000)
+                page.wait_for_function(probe, arg=shown, timeout=15000)
             except Exception:
-                raise AssertionError(f"{where}: none of {changed} reached the address {page.url}") from None
+                raise AssertionError(f"{where}: none of {shown} reached the address or the widgets: "
+                                     f"{page.evaluate('location.search')}") from None
         if exp.start == "pretrained":
             page.wait_for_timeout(500)
             assert counter(page) > 0, f"{where}: the pretrained start shows step 0"
