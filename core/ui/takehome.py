@@ -91,7 +91,7 @@ def _on_upload(page: Page, load_run: LoadRun, from_checkpoint: Callable[..., Any
     data, name = file.getvalue(), file.name
 
     def load(device: Any) -> Any:
-        return from_checkpoint(read_checkpoint_bytes(data, name, page.lesson), device)
+        return from_checkpoint(read_checkpoint_bytes(data, name, page.lesson, device=device), device)
 
     load_run(load, f"{name} was not loaded", f"Loaded {name}")
 

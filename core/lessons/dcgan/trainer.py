@@ -239,23 +239,20 @@ class DcganTrainer(TrainerBase):
     def extra_state(self) -> dict[str, Any]:
         return {"counts": torch.from_numpy(self.counts.copy()), "gen": self._gen.get_state()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Also loads checkpoints saved before the code and Ḡ existed (plain DCGAN runs)."""
-        if "G_avg" not in state["model"]:        # Ḡ starts as G
+    @classmethod
+    def upgrade_checkpoint(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Checkpoints saved before the code and Ḡ existed (plain DCGAN runs) in today's layout."""
+        if "codes" not in state["config"]:       # saved before the code existed: a plain DCGAN
+            state = {**state, "config": {**state["config"], "codes": 0}}
+        if "G_avg" not in state["model"] and "G" in state["model"]:        # Ḡ starts as G
             state = {**state, "model": {**state["model"], "G_avg": state["model"]["G"]}}
-        losses = state.get("history", {}).get("losses")
-        if losses and "code_loss" not in losses["keys"]:       # no code: its loss was 0
+        losses = (state.get("history") or {}).get("losses")
+        if isinstance(losses, dict) and "code_loss" not in losses.get("keys", ()):   # no code: its loss was 0
             n = len(losses["steps"])
             losses = {**losses, "keys": [*losses["keys"], "code_loss"], "vals": {**losses["vals"], "code_loss": [0.0] * n},
                       "acc": {**losses["acc"], "code_loss": 0.0}}
             state = {**state, "history": {**state["history"], "losses": losses}}
-        super().load_state_dict(state)
-
-    @classmethod
-    def from_checkpoint(cls, state: dict[str, Any], device: torch.device | None = None) -> "DcganTrainer":
-        if "codes" not in state.get("config", {}):   # saved before the code existed: a plain DCGAN
-            state = {**state, "config": {**state["config"], "codes": 0}}
-        return super().from_checkpoint(state, device)
+        return state
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         if torch.is_tensor(extra.get("counts")) and extra["counts"].numel() == digits.N_CLASSES:
