@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -511,3 +511,25 @@ def set_rng_state(gen: Rng, saved: Any, where: str) -> None:
         gen.set_state(saved.clone())
     else:
         gen.bit_generator.state = saved
+
+
+def block_state(start: Any, pos: int, size: int) -> dict[str, Any]:
+    """A block of random draws under way, as checkpoint data: the generator's state before the
+    block was drawn, how far it has been read, and its size (what the lesson drew it for)."""
+    return {"rng": start, "pos": int(pos), "size": int(size)}
+
+
+def restore_block(gen: Rng, saved: Any, sizes: Any, max_pos: Callable[[int], int], where: str) -> tuple[int, int] | None:
+    """(size, pos) of a saved block under way, with ``gen`` set to its state before that block,
+    so the lesson redraws the very same block and reads on where the run stood; None when the
+    file has none, or its size is not one this run draws (``sizes``): the saved run would draw
+    afresh at its next step too. ValueError if the position is impossible or the state garbled."""
+    if not isinstance(saved, dict):
+        return None
+    size, pos = saved.get("size"), saved.get("pos")
+    if size not in sizes:
+        return None
+    if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= max_pos(size):
+        raise ValueError(f"{where} says the run stood at {pos!r} in a block of {max_pos(size)}")
+    set_rng_state(gen, saved.get("rng"), f"{where}.rng")
+    return size, pos
