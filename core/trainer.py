@@ -259,10 +259,9 @@ class TrainerBase:
         return {k: v for k, v in sorted(vars(self).items()) if isinstance(v, (torch.Generator, np.random.Generator))}
 
     def load_rng_state(self, saved: dict[str, Any]) -> None:
+        self.check_rng_layout(saved)
         gens = self.generators()
         for k, st in saved.items():
-            if k not in gens:
-                raise ValueError(f"it holds the state of a random-number generator {k!r} this run does not have")
             set_rng_state(gens[k], st, f"rng.{k}")
 
     # ---------------------------------------------------------------- vetting a file before loading it
@@ -277,6 +276,7 @@ class TrainerBase:
         state = cls.upgrade_checkpoint(skeleton)
         fresh = cls(settings.config_from_dict(cls.Config, state["config"]), device or torch.device("cpu"))
         fresh.check_layout(state)
+        fresh.check_rng_layout(state.get("rng") or {})
         budget = fresh.checkpoint_budget()
         if nbytes > budget:
             raise ValueError(f"it holds {nbytes / 2**20:.2f} MB of tensors, and a run of this lesson with "
@@ -293,8 +293,11 @@ class TrainerBase:
         for k, (opt, saved) in self.optimizer_states(state).items():
             check_optimizer(opt, saved, f"optim.{k}")
         check_shapes(self.extra_state(), state.get("extra") or {}, "extra")
+
+    def check_rng_layout(self, saved: dict[str, Any]) -> None:
+        """Each saved generator state against this run's generator of that name."""
         gens = self.generators()
-        for k, st in (state.get("rng") or {}).items():
+        for k, st in saved.items():
             if k not in gens:
                 raise ValueError(f"it holds the state of a random-number generator {k!r} this run does not have")
             check_rng_layout(gens[k], st, f"rng.{k}")

@@ -54,8 +54,8 @@ class CharRnnTrainer(TrainerBase):
         self._eval = torch.from_numpy(self.corpus.ids[idx].astype(np.int64)).to(self.device)
         self._rng = np.random.default_rng(cfg.seed + 1)
         # dropout draws from torch's global generator: keep this run's own state (same seed, same
-        # run) in a generator of its own, so a checkpoint saves it like any other (the CUDA one
-        # is not saved: a run on a GPU continues with a fresh dropout stream)
+        # run) in a generator of its own, so a checkpoint saves it like any other; on a GPU the
+        # CUDA generator's state is kept too (extra_state)
         self._dropout_rng = torch.Generator()
         self._dropout_rng.set_state(self._rng_states(seed=cfg.seed + 2)[0])
         self._cuda_rng = self._rng_states(seed=cfg.seed + 2)[1:]
@@ -227,7 +227,8 @@ class CharRnnTrainer(TrainerBase):
     def extra_state(self) -> dict[str, Any]:
         """Where the streams stand and the memory carried into the next batch (truncated BPTT)."""
         memory = {"memory": [list(layer) for layer in self._state]} if self._state else {}
-        return {"pos": self._pos, **memory}
+        cuda = {"cuda_rng": self._cuda_rng[0]} if self._cuda_rng else {}
+        return {"pos": self._pos, **memory, **cuda}
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         self._detail = None
@@ -243,6 +244,10 @@ class CharRnnTrainer(TrainerBase):
                        for l in memory for s in l))):
             raise ValueError(f"extra.memory is not this network's memory ({per_layer} finite tensor(s) of shape "
                              f"{want} per layer)")
+        saved_cuda = extra.get("cuda_rng")
+        if (self._cuda_rng and torch.is_tensor(saved_cuda) and saved_cuda.dtype == torch.uint8
+                and saved_cuda.shape == self._cuda_rng[0].shape):   # a CPU run's file on a GPU: a fresh stream
+            self._cuda_rng = [saved_cuda.clone()]
         self._pos = min(int(extra["pos"]), self._data.shape[0])
         self._state = [tuple(s.to(self.device) for s in layer) for layer in memory] or None
 

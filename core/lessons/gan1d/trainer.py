@@ -32,9 +32,10 @@ def mlp_sizes(n_in: int, width: int, depth: int, n_out: int) -> list[int]:
 class BlockStream:
     """Random numbers drawn in blocks (one RNG call per block of steps, not per step)."""
 
-    def __init__(self, draw: Callable[[int], torch.Tensor], gen: Rng, block_steps: int = 256) -> None:
+    def __init__(self, draw: Callable[[int], torch.Tensor], gen: Rng | None = None, block_steps: int = 256) -> None:
         self._draw = draw            # draw(n_rows) -> tensor [n_rows, d]
         self._gen = gen              # what draw() draws from: a checkpoint redraws the block from its state before it
+                                     # (None: the block is not saved, a loaded run draws afresh)
         self._start: Any = None
         self._block_steps = block_steps
         self._buf: torch.Tensor | None = None
@@ -57,16 +58,18 @@ class BlockStream:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
     def _refill(self, rows: int) -> None:
-        self._start = rng_state(self._gen)
+        self._start = rng_state(self._gen) if self._gen is not None else None
         self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
 
     def state_dict(self) -> dict[str, Any]:
-        return {} if self._buf is None else block_state(self._start, self._pos, self._rows)
+        return {} if self._buf is None or self._gen is None else block_state(self._start, self._pos, self._rows)
 
     def load_state_dict(self, saved: Any, rows: int, where: str) -> None:
         """The block under way, redrawn (only one drawn for ``rows``, the current batch size: a
         block of another size would be drawn afresh at the next step anyway)."""
         self._buf = None
+        if self._gen is None:
+            return
         block = restore_block(self._gen, saved, (rows,), lambda r: r * self._block_steps, where)
         if block is not None:
             self._refill(rows)
