@@ -18,5 +18,5 @@ def packed_kind(data: bytes) -> str | None:
 
 def packed_message(name: str, kind: str, what: str) -> str:
     """The refusal for a packed upload, naming what to upload instead."""
-    return (f"“{name}” is a compressed {kind} file; compressed uploads are not unpacked here. "
-            f"Unpack it on your computer and upload the {what} itself.")
+    return (f"“{name}” is compressed binary data ({kind}); compressed files are not unpacked here. "
+            f"Unpack it on your computer (a spreadsheet: save it as CSV) and upload the {what} itself.")

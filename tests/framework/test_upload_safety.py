@@ -11,8 +11,13 @@ for the bomb, an over-budget file and a good one (``python -m pytest -s`` prints
 """
 from __future__ import annotations
 
+import bz2
 import gc
+import gzip
+import io
+import lzma
 import re
+import zipfile
 from typing import Any, Callable
 
 import numpy as np
@@ -155,3 +160,38 @@ def _tensors(tree: Any) -> list[torch.Tensor]:
         return [tree]
     items = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, (list, tuple)) else ()
     return [t for v in items for t in _tensors(v)]
+
+
+# --------------------------------------------------------------------------- the text uploads
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, data)
+    return buf.getvalue()
+
+
+CSV = ("v\n" + "1\n" * 400).encode()
+TEXT_CASES = {   # page, uploader key, file name, bytes, what the page must say
+    "csv gzip bomb": ("forecast", "a.csv", gzip.compress(b"1\n" * 2**24), "compressed binary data (gzip)"),
+    "csv zip": ("forecast", "a.csv", _zipped("a.csv", CSV), "compressed binary data (zip)"),
+    "csv bzip2": ("forecast", "a.csv", bz2.compress(CSV), "compressed binary data (bzip2)"),
+    "csv too many rows": ("forecast", "rows.csv", ("v\n" + "1\n" * 12_000).encode(), "at most 10,000 are read"),
+    "csv 1e300": ("forecast", "big.csv", ("v\n" + "1\n2\n1e300\n" * 30).encode(), "must lie within"),
+    "txt gzip bomb": ("charrnn", "a.txt", gzip.compress(b"la " * 2**23), "compressed binary data (gzip)"),
+    "txt xz": ("charrnn", "a.txt", lzma.compress(b"la " * 5000), "compressed binary data (xz)"),
+}
+
+
+@pytest.mark.parametrize("case", list(TEXT_CASES))
+def test_compressed_or_oversized_text_uploads_are_refused_unpacked(case):
+    lesson, name, data, said = TEXT_CASES[case]
+    at = run_page(PAGES[lesson])
+    if lesson == "forecast":
+        at.selectbox(key="forecast_source").set_value("upload").run()
+    else:
+        at.selectbox(key="charrnn_corpus").set_value("custom").run()
+    at.file_uploader(key=f"{lesson}_upload").set_value((name, data, "text/plain")).run()
+    assert not at.exception
+    shown = [m.value for kind in ("error", "warning", "info") for m in getattr(at, kind)]
+    assert any(said in m for m in shown), shown

@@ -6,15 +6,9 @@ widgets from these declarations (``core.ui.Form``) and ``core.settings.check`` e
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from core.settings import live_field, lr_field, seed_field, structural_field
-
-MAX_SERIES = 5000             # values: keeps an epoch and a chart frame fast
-# The series is scaled to [0, 1] in float64 and forecast in float32: beyond this, spans and
-# predictions overflow; no real series a class forecasts comes near it.
-MAX_ABS = 1e15
 
 # source -> label shown on the page (a menu's value in the URL is its label)
 SOURCES: dict[str, str] = {
@@ -91,10 +85,3 @@ def cross_check(config: ForecastConfig) -> None:
     """Checks across fields (each field's own bounds and options are checked by the declarations)."""
     if config.stateful and config.model == "mlp":
         raise ValueError("a stateful model needs a recurrent layer (RNN, LSTM or GRU), not the MLP")
-    # an uploaded series arrives checked by upload.py, but a checkpoint's config carries one too
-    for name in ("custom_values", "custom_x"):
-        v = getattr(config, name)
-        if not isinstance(v, tuple) or len(v) > MAX_SERIES or not all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) <= MAX_ABS for x in v):
-            raise ValueError(f"the uploaded series ({name}) must be at most {MAX_SERIES:,} finite numbers "
-                             f"within ±{MAX_ABS:.0e}")

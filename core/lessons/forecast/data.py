@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.lessons.forecast.config import MAX_ABS, MAX_SERIES, SOURCES, SYNTHETIC, ForecastConfig  # noqa: F401 - MAX_* re-exported
+from core.lessons.forecast.config import SOURCES, SYNTHETIC, ForecastConfig
 from core.registry import ROOT
 
 AIRLINE_CSV = ROOT / "core" / "data" / "airline_passengers.csv"
 DATA_SEED = 1234              # synthetic noise does not depend on the model seed: fair comparisons
 MIN_TRAIN_PAIRS = 5
 MIN_TEST_PAIRS = 2
+MAX_SERIES = 5000             # values: keeps an epoch and a chart frame fast
 MAX_ABS_VALUE = 1e15          # squared errors stay finite in float32 (1e30 < 3.4e38)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.lessons.forecast.data import MAX_ABS, MAX_SERIES
+from core.lessons.forecast.data import MAX_SERIES
 from core.sniff import packed_kind, packed_message
 
 MAX_UPLOAD_BYTES = 1_000_000  # 1 MB
@@ -147,9 +147,6 @@ def series_from_upload(upload: Upload, column: str, date_column: str | None = No
             note = f"interpolated {n_bad} missing value{'s' if n_bad > 1 else ''}"
         else:
             raise UploadError(f"unknown fix {fix!r}")
-    if len(v) and float(np.abs(v).max()) > MAX_ABS:
-        raise UploadError(f"column “{column}” has a value of {float(np.abs(v).max()):.3g}; values must lie "
-                          f"within ±{MAX_ABS:.0e} (rescale the series, e.g. to thousands or millions).")
     if len(v) > MAX_SERIES:
         raise UploadError(f"column “{column}” has {len(v):,} values; the limit is {MAX_SERIES:,}. "
                           "Upload a shorter (or coarser) series.")
