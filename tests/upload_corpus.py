@@ -30,16 +30,13 @@ class Pwn:
         return (pathlib.Path.touch, (pathlib.Path(self.path),))
 
 
-def _rezip(data: bytes, replace: Callable[[str, bytes], bytes | None], extra: dict[str, bytes] | None = None) -> bytes:
-    """The archive ``data`` rewritten member by member (``replace(name, content)`` -> new content
-    or None to keep), plus ``extra`` members."""
+def _with_foreign(data: bytes, name: str, content: bytes) -> bytes:
+    """The archive ``data`` with one more member, ``<its folder>/<name>``."""
     src, buf = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
         for info in src.infolist():
-            content = src.read(info.filename)
-            out.writestr(info.filename, replace(info.filename, content) or content)
-        for name, content in (extra or {}).items():
-            out.writestr(f"{src.infolist()[0].filename.split('/')[0]}/{name}", content)
+            out.writestr(info.filename, src.read(info.filename))
+        out.writestr(f"{src.infolist()[0].filename.split('/')[0]}/{name}", content)
     return buf.getvalue()
 
 
@@ -129,7 +126,7 @@ def hostile(lesson: str, state: dict[str, Any], other: dict[str, Any], pwn_path:
         "wrong_weight_shape": checkpoint_bytes({**state, part: replaced(state[part], weight, torch.zeros(3, 33))}),
         "other_lesson": checkpoint_bytes({**other, "lesson": lesson}),
         "truncated": good[: len(good) // 2],
-        "extra_member": _rezip(good, lambda n, c: None, {"evil.py": b"import os\n"}),
+        "extra_member": _with_foreign(good, "evil.py", b"import os\n"),
         "code": checkpoint_bytes({**state, "extra": {**state.get("extra", {}), "x": Pwn(pwn_path)}}),
         "lying_header": _lying(good),
     }

@@ -37,7 +37,8 @@ from core.lessons.adversarial.fast import FastConvNet
 from core.lessons.adversarial.models import make_model, to_unit
 from core.lessons.adversarial.probe import probe
 from core.live import History
-from core.trainer import TrainerBase, block_state, restore_block, set_rng_state
+from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 BLOCK = 64                                  # steps of batch indices drawn at once
 EVAL_N = 500                                # held-out digits the curves are measured on

@@ -28,7 +28,8 @@ from core.lessons.autoencoders.metrics import Plane, accepted, knn_accuracy, pla
 from core.lessons.autoencoders.model import (AE, DAE, NAMES, VAE, AutoencoderStack, kl_to_prior, reconstruction,
                                              reparameterize)
 from core.live import History
-from core.trainer import TrainerBase, block_state, restore_block, set_rng_state
+from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 GRID = 10                 # the decoded manifold is GRID × GRID digits
 N_SCATTER = 300           # held-out digits drawn in each scatter (30 of each digit)

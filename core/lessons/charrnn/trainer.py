@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from core.live import History
-from core.trainer import TrainerBase, check_count
+from core.trainer import TrainerBase
+from core.vet import check_count
 from core.lessons.charrnn import ngram, probe
 from core.lessons.charrnn.config import CharRnnConfig, check_config
 from core.lessons.charrnn.data import EVAL_LEN, corpus_for

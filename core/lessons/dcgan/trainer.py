@@ -38,7 +38,8 @@ from core.lessons.dcgan.losses import d_loss, g_loss
 from core.lessons.dcgan.metrics import Judge
 from core.lessons.dcgan.model import Discriminator, Generator, code_head, code_input, init_weights
 from core.live import History
-from core.trainer import TrainerBase, block_state, restore_block, set_rng_state
+from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 BETAS = (0.5, 0.999)      # the DCGAN paper's Adam
 GRID = 10                 # the live grid is GRID × GRID digits

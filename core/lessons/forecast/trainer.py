@@ -28,7 +28,8 @@ from core.lessons.forecast.data import (Scaler, framing_example, frame_windows, 
                                         split_point)
 from core.lessons.forecast.model import Forecaster, detach_state, make_optimizer
 from core.live import Diverged
-from core.trainer import TrainerBase, check_optimizer, check_rng_layout, check_shapes, set_rng_state
+from core.trainer import TrainerBase
+from core.vet import check_optimizer, check_rng_layout, check_shapes, set_rng_state
 
 LIVE_SLICE_SECONDS = 0.05     # the live page's steps last about this (+ one batch or block)
 # Pairs predicted at once. One block of the largest recurrent net (3 × 64, 24 time steps) takes

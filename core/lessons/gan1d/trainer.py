@@ -14,7 +14,8 @@ import torch
 
 from core.fastnet import FlatAdam, FlatMLP, FlatSGD
 from core.live import History
-from core.trainer import Rng, TrainerBase, block_state, check_count, restore_block, rng_state
+from core.trainer import TrainerBase
+from core.vet import Rng, block_state, check_count, restore_block, rng_state
 from core.lessons.gan1d.config import Gan1DConfig, check_config
 from core.lessons.gan1d.algorithm import d_update, g_update, iterations
 from core.lessons.gan1d.losses import d_value
