@@ -46,8 +46,10 @@ PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
 HELP = "only .pt files saved by this app's ⬇ Checkpoint button can be loaded"
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, unreadable or of the wrong lesson (the page says so and goes on)."""
+class CheckpointError(RuntimeError, ValueError):
+    """A checkpoint is missing, unreadable, of the wrong lesson or does not fit it (the page says
+    so and goes on). Also a ValueError: a file that does not fit the lesson was one before the
+    checks moved in front of loading (``from_checkpoint`` raises ValueError for a mismatch)."""
 
 
 class OwnedCheckpoint(dict):
