@@ -117,14 +117,22 @@ class History:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.keys = tuple(state["keys"])
-        self.capacity = int(state["capacity"])
-        self.stride = int(state["stride"])
-        self._steps = [float(s) for s in state["steps"]]
-        self._counts = [int(c) for c in state["counts"]]
-        self._vals = {k: [float(x) for x in state["vals"][k]] for k in self.keys}
-        self._acc = {k: float(state["acc"][k]) for k in self.keys}
-        self._acc_n = int(state["acc_n"])
+        """ValueError (nothing changed) unless ``state`` is a history of these keys with a
+        consistent layout: a checkpoint may come from an upload. The capacity stays this one's."""
+        keys = tuple(state["keys"])
+        if keys != self.keys:
+            raise ValueError(f"its history records {', '.join(map(str, keys))}; this run records {', '.join(self.keys)}")
+        stride, acc_n = int(state["stride"]), int(state["acc_n"])
+        steps = [float(s) for s in state["steps"]]
+        counts = [int(c) for c in state["counts"]]
+        vals = {k: [float(x) for x in state["vals"][k]] for k in keys}
+        if (not 1 <= stride <= 2**40 or stride & (stride - 1) or not 0 <= acc_n < stride
+                or any(not 1 <= c <= 2**41 for c in counts)
+                or any(len(v) != len(steps) for v in (counts, *vals.values()))):
+            raise ValueError("its history is damaged (bins, counts and values do not fit together)")
+        self.stride, self._steps, self._counts, self._vals = stride, steps, counts, vals
+        self._acc = {k: float(state["acc"][k]) for k in keys}
+        self._acc_n = acc_n
         self._acc_step = float(state["acc_step"])
 
 

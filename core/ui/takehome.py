@@ -81,7 +81,10 @@ def _data(page: Page, runner: LiveRunner, load_run: LoadRun, from_checkpoint: Ca
         return
     st.file_uploader(f"Continue from a checkpoint of this lesson (.pt, under {MAX_UPLOAD_BYTES // 2**20} MB)",
                      type=["pt"], key=page.key("takehome_upload"), on_change=_on_upload, args=(page, load_run, from_checkpoint),
-                     help="Loaded with torch.load(weights_only=True): a file holding code is refused, never run.")
+                     help="Checked before it is read: its size unpacked, every tensor's shape against this "
+                          "lesson's model, its settings against their bounds; then loaded with "
+                          "torch.load(weights_only=True) (a file holding code is refused, never run) and "
+                          "checked for NaN or infinite weights. The run continues exactly where it was saved.")
 
 
 def _on_upload(page: Page, load_run: LoadRun, from_checkpoint: Callable[..., Any]) -> None:
@@ -91,7 +94,7 @@ def _on_upload(page: Page, load_run: LoadRun, from_checkpoint: Callable[..., Any
     data, name = file.getvalue(), file.name
 
     def load(device: Any) -> Any:
-        return from_checkpoint(read_checkpoint_bytes(data, name, page.lesson), device)
+        return from_checkpoint(read_checkpoint_bytes(data, name, page.lesson, device=device), device)
 
     load_run(load, f"{name} was not loaded", f"Loaded {name}")
 

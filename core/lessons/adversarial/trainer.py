@@ -32,12 +32,13 @@ from torch import nn
 
 from core import digits
 from core.lessons.adversarial.attacks import fgsm_curve, input_gradient
-from core.lessons.adversarial.config import AdversarialConfig, width_of
+from core.lessons.adversarial.config import BATCH_SIZES, AdversarialConfig, width_of
 from core.lessons.adversarial.fast import FastConvNet
 from core.lessons.adversarial.models import make_model, to_unit
 from core.lessons.adversarial.probe import probe
 from core.live import History
 from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 BLOCK = 64                                  # steps of batch indices drawn at once
 EVAL_N = 500                                # held-out digits the curves are measured on
@@ -109,10 +110,14 @@ class AdversarialTrainer(TrainerBase):
         """Indices [B] of the next batch, drawn BLOCK batches at a time."""
         B = int(self.config.batch_size)
         if self._pos + B > len(self._idx):
-            self._idx = torch.randint(len(self.y_train), (BLOCK * B,), generator=self._gen).to(self.device)
-            self._pos = 0
+            self._new_block(BLOCK * B)
         self._pos += B
         return self._idx[self._pos - B:self._pos]
+
+    def _new_block(self, size: int) -> None:
+        self._block_rng = self._gen.get_state()        # a checkpoint redraws this block from here
+        self._idx = torch.randint(len(self.y_train), (size,), generator=self._gen).to(self.device)
+        self._pos = 0
 
     # ---------------------------------------------------------------- training
     def _step(self) -> torch.Tensor:
@@ -227,13 +232,20 @@ class AdversarialTrainer(TrainerBase):
         return {"losses": self.history, "metrics": self.metrics}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"curves": torch.from_numpy(self.curves.copy()), "gen": self._gen.get_state()}
+        block = {"block": block_state(self._block_rng, self._pos, len(self._idx))} if len(self._idx) else {}
+        return {"curves": torch.from_numpy(self.curves.copy()), **block}
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         curves = extra.get("curves")
         if torch.is_tensor(curves) and tuple(curves.shape) == self.curves.shape:
             self.curves = curves.numpy().astype(np.float64)
-        if torch.is_tensor(extra.get("gen")):
-            self._gen.set_state(extra["gen"])
+        if torch.is_tensor(extra.get("gen")):       # older files: draw afresh from the restored generator
+            set_rng_state(self._gen, extra["gen"], "extra.gen")
         self._idx, self._pos = torch.empty(0, dtype=torch.long), 0
+        # the block under way (drawn for any batch size, read on at the current one), redrawn
+        block = restore_block(self._gen, extra.get("block"), [BLOCK * b for b in BATCH_SIZES], lambda n: n,
+                              "extra.block")
+        if block is not None:
+            self._new_block(block[0])
+            self._pos = block[1]
         self.on_live_change(self.config, self.config)   # the live settings win over the saved ones

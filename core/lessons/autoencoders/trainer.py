@@ -29,6 +29,7 @@ from core.lessons.autoencoders.model import (AE, DAE, NAMES, VAE, AutoencoderSta
                                              reparameterize)
 from core.live import History
 from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 GRID = 10                 # the decoded manifold is GRID × GRID digits
 N_SCATTER = 300           # held-out digits drawn in each scatter (30 of each digit)
@@ -94,14 +95,18 @@ class AutoencodersTrainer(TrainerBase):
         """(batch indices [B], ε for the VAE [B, L], ξ for the denoising AE [B, 256]), BLOCK at a time."""
         B, L = int(self.config.batch_size), self.config.latent_size
         if self._pos >= BLOCK or self._block["idx"].shape[0] != BLOCK * B:
-            g = self._gen
-            self._block = {"idx": torch.randint(len(self.y_train), (BLOCK * B,), generator=g).to(self.device),
-                           "eps": torch.randn(BLOCK * B, L, generator=g).to(self.device),
-                           "xi": torch.randn(BLOCK * B, 256, generator=g).to(self.device)}
-            self._pos = 0
+            self._new_block(B)
         s = slice(self._pos * B, (self._pos + 1) * B)
         self._pos += 1
         return self._block["idx"][s], self._block["eps"][s], self._block["xi"][s]
+
+    def _new_block(self, B: int) -> None:
+        g, L = self._gen, self.config.latent_size
+        self._block_rng = g.get_state()        # a checkpoint redraws this block from here
+        self._block = {"idx": torch.randint(len(self.y_train), (BLOCK * B,), generator=g).to(self.device),
+                       "eps": torch.randn(BLOCK * B, L, generator=g).to(self.device),
+                       "xi": torch.randn(BLOCK * B, 256, generator=g).to(self.device)}
+        self._pos = 0
 
     def losses(self, x: torch.Tensor, eps: torch.Tensor, xi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(reconstruction losses [3]: AE, VAE, DAE; the VAE's mean KL []) for one batch x [B, 256]."""
@@ -214,10 +219,17 @@ class AutoencodersTrainer(TrainerBase):
         return {"losses": self.history, "metrics": self.metrics}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"gen": self._gen.get_state()}
+        if not self._block:
+            return {}
+        return {"block": block_state(self._block_rng, self._pos, self._block["idx"].shape[0] // BLOCK)}
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
+        self._pos = BLOCK              # older files: draw afresh from the restored generator
         if torch.is_tensor(extra.get("gen")):
-            self._gen.set_state(extra["gen"])
-        self._pos = BLOCK                               # draw afresh from the restored generator
+            set_rng_state(self._gen, extra["gen"], "extra.gen")
+        block = restore_block(self._gen, extra.get("block"), (int(self.config.batch_size),), lambda _: BLOCK,
+                              "extra.block")
+        if block is not None:          # the block under way, redrawn: the same batches follow
+            self._new_block(block[0])
+            self._pos = block[1]
         self.on_live_change(self.config, self.config)   # the live settings win over the saved ones

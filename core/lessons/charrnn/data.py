@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.sniff import packed_kind, packed_message
+
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data"
 FILES = {"names": "charrnn_names.txt", "prose": "charrnn_prose.txt", "play": "charrnn_play.txt"}
 LINE_CORPORA = ("names",)       # one item per line: shuffled (fixed seed) before the split
@@ -122,6 +124,9 @@ def read_upload(name: str, data: bytes) -> str:
     """The text of an uploaded file (never executed); TextError for each unusable case."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise TextError(f"“{name}” is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+    kind = packed_kind(data)
+    if kind:
+        raise TextError(packed_message(name, kind, "plain-text (.txt) file"))
     if b"\x00" in data[:4096]:
         raise TextError(f"“{name}” holds binary data (a PDF, Word or image file?): save it as plain "
                         "text (.txt, UTF-8) and upload that")

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from core.live import History
 from core.trainer import TrainerBase
+from core.vet import check_count
 from core.lessons.charrnn import ngram, probe
 from core.lessons.charrnn.config import CharRnnConfig, check_config
 from core.lessons.charrnn.data import EVAL_LEN, corpus_for
@@ -53,8 +54,12 @@ class CharRnnTrainer(TrainerBase):
         idx = rows[None, :] + np.arange(EVAL_LEN + 1)[:, None]                       # [L + 1, R]
         self._eval = torch.from_numpy(self.corpus.ids[idx].astype(np.int64)).to(self.device)
         self._rng = np.random.default_rng(cfg.seed + 1)
-        # dropout draws from torch's global generator: keep this run's own state (same seed, same run)
-        self._torch_rng = self._rng_states(seed=cfg.seed + 2)
+        # dropout draws from torch's global generator: keep this run's own state (same seed, same
+        # run) in a generator of its own, so a checkpoint saves it like any other; on a GPU the
+        # CUDA generator's state is kept too (extra_state)
+        self._dropout_rng = torch.Generator()
+        self._dropout_rng.set_state(self._rng_states(seed=cfg.seed + 2)[0])
+        self._cuda_rng = self._rng_states(seed=cfg.seed + 2)[1:]
         self._build_optimizer()
         self._make_streams()
         self.metrics = History(("heldout_bits",), capacity=500)
@@ -102,13 +107,14 @@ class CharRnnTrainer(TrainerBase):
     def train_steps(self, n: int) -> None:
         cuda = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
-            torch.set_rng_state(self._torch_rng[0])
+            torch.set_rng_state(self._dropout_rng.get_state())
             if cuda:
-                torch.cuda.set_rng_state(self._torch_rng[1], self.device)
+                torch.cuda.set_rng_state(self._cuda_rng[0], self.device)
             try:
                 self._run_steps(n)
             finally:
-                self._torch_rng = [torch.get_rng_state(), *([torch.cuda.get_rng_state(self.device)] if cuda else [])]
+                self._dropout_rng.set_state(torch.get_rng_state())
+                self._cuda_rng = [torch.cuda.get_rng_state(self.device)] if cuda else []
 
     def _run_steps(self, n: int) -> None:
         cfg, params = self.config, [p for p in self.model.parameters()]
@@ -219,5 +225,34 @@ class CharRnnTrainer(TrainerBase):
     def histories(self) -> dict[str, History]:
         return {"losses": self.history, "metrics": self.metrics}
 
+    def extra_state(self) -> dict[str, Any]:
+        """Where the streams stand and the memory carried into the next batch (truncated BPTT)."""
+        memory = {"memory": [list(layer) for layer in self._state]} if self._state else {}
+        cuda = {"cuda_rng": self._cuda_rng[0]} if self._cuda_rng else {}
+        return {"pos": self._pos, **memory, **cuda}
+
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         self._detail = None
+        if "pos" not in extra:          # older files: a new pass from a fresh state
+            return
+        check_count(extra["pos"], "extra.pos")
+        memory = extra.get("memory", [])
+        per_layer = 2 if self.config.cell == "lstm" else 1
+        want = (self.batch, int(self.config.hidden))
+        if not isinstance(memory, list) or (memory and (
+                len(memory) != int(self.config.layers) or any(not isinstance(l, list) or len(l) != per_layer for l in memory)
+                or any(not torch.is_tensor(s) or tuple(s.shape) != want or not bool(torch.isfinite(s).all())
+                       for l in memory for s in l))):
+            raise ValueError(f"extra.memory is not this network's memory ({per_layer} finite tensor(s) of shape "
+                             f"{want} per layer)")
+        saved_cuda = extra.get("cuda_rng")
+        if (self._cuda_rng and torch.is_tensor(saved_cuda) and saved_cuda.dtype == torch.uint8
+                and saved_cuda.shape == self._cuda_rng[0].shape):   # a CPU run's file on a GPU: a fresh stream
+            self._cuda_rng = [saved_cuda.clone()]
+        self._pos = min(int(extra["pos"]), self._data.shape[0])
+        self._state = [tuple(s.to(self.device) for s in layer) for layer in memory] or None
+
+    def checkpoint_growth(self) -> int:
+        """The memory carried between batches, absent from a fresh run's checkpoint."""
+        per_layer = 2 if self.config.cell == "lstm" else 1
+        return int(self.config.layers) * per_layer * self.batch * int(self.config.hidden) * 4

@@ -32,13 +32,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import digits, fastconv
+from core import digits, fastconv, settings
 from core.lessons.dcgan.config import DcganConfig
 from core.lessons.dcgan.losses import d_loss, g_loss
 from core.lessons.dcgan.metrics import Judge
 from core.lessons.dcgan.model import Discriminator, Generator, code_head, code_input, init_weights
 from core.live import History
 from core.trainer import TrainerBase
+from core.vet import block_state, restore_block, set_rng_state
 
 BETAS = (0.5, 0.999)      # the DCGAN paper's Adam
 GRID = 10                 # the live grid is GRID × GRID digits
@@ -105,17 +106,21 @@ class DcganTrainer(TrainerBase):
         at a time (the codes last, so a run without them draws the same numbers as before)."""
         B = int(self.config.batch_size)
         if self._pos >= self._slots or B != self._block["idx"].shape[0] // self._slots:
-            self._slots = BLOCK * int(self.config.k)
-            n = B * self._slots
-            self._block = {"idx": torch.randint(len(self.y_train), (n,), generator=self._gen).to(self.device),
-                           "z": torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device),
-                           "y": torch.randint(digits.N_CLASSES, (n,), generator=self._gen).to(self.device)}
-            self._block["c"] = (torch.randint(self.codes, (n,), generator=self._gen).to(self.device)
-                                if self.codes else self._block["y"])
-            self._pos = 0
+            self._new_block(B * BLOCK * int(self.config.k), B)
         s = slice(self._pos * B, (self._pos + 1) * B)
         self._pos += 1
         return self._block["idx"][s], self._block["z"][s], self._block["y"][s], self._block["c"][s]
+
+    def _new_block(self, n: int, B: int) -> None:
+        """n draws of each kind, for n // B D updates."""
+        self._block_rng = self._gen.get_state()        # a checkpoint redraws this block from here
+        self._slots = n // B
+        self._block = {"idx": torch.randint(len(self.y_train), (n,), generator=self._gen).to(self.device),
+                       "z": torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device),
+                       "y": torch.randint(digits.N_CLASSES, (n,), generator=self._gen).to(self.device)}
+        self._block["c"] = (torch.randint(self.codes, (n,), generator=self._gen).to(self.device)
+                            if self.codes else self._block["y"])
+        self._pos = 0
 
     # ---------------------------------------------------------------- training
     def _code_loss(self, h_fake: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -237,30 +242,35 @@ class DcganTrainer(TrainerBase):
         return {"losses": self.history, "metrics": self.metrics}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"counts": torch.from_numpy(self.counts.copy()), "gen": self._gen.get_state()}
+        block = {"block": block_state(self._block_rng, self._pos, self._block["idx"].shape[0])} if self._block else {}
+        return {"counts": torch.from_numpy(self.counts.copy()), **block}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Also loads checkpoints saved before the code and Ḡ existed (plain DCGAN runs)."""
-        if "G_avg" not in state["model"]:        # Ḡ starts as G
+    @classmethod
+    def upgrade_checkpoint(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Checkpoints saved before the code and Ḡ existed (plain DCGAN runs) in today's layout."""
+        if "codes" not in state["config"]:       # saved before the code existed: a plain DCGAN
+            state = {**state, "config": {**state["config"], "codes": 0}}
+        if "G_avg" not in state["model"] and "G" in state["model"]:        # Ḡ starts as G
             state = {**state, "model": {**state["model"], "G_avg": state["model"]["G"]}}
-        losses = state.get("history", {}).get("losses")
-        if losses and "code_loss" not in losses["keys"]:       # no code: its loss was 0
+        losses = (state.get("history") or {}).get("losses")
+        if isinstance(losses, dict) and "code_loss" not in losses.get("keys", ()):   # no code: its loss was 0
             n = len(losses["steps"])
             losses = {**losses, "keys": [*losses["keys"], "code_loss"], "vals": {**losses["vals"], "code_loss": [0.0] * n},
                       "acc": {**losses["acc"], "code_loss": 0.0}}
             state = {**state, "history": {**state["history"], "losses": losses}}
-        super().load_state_dict(state)
-
-    @classmethod
-    def from_checkpoint(cls, state: dict[str, Any], device: torch.device | None = None) -> "DcganTrainer":
-        if "codes" not in state.get("config", {}):   # saved before the code existed: a plain DCGAN
-            state = {**state, "config": {**state["config"], "codes": 0}}
-        return super().from_checkpoint(state, device)
+        return state
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         if torch.is_tensor(extra.get("counts")) and extra["counts"].numel() == digits.N_CLASSES:
             self.counts = extra["counts"].numpy().astype(np.int64)
-        if torch.is_tensor(extra.get("gen")):
-            self._gen.set_state(extra["gen"])
-        self._pos = self._slots = 0            # draw afresh from the restored generator
+        if torch.is_tensor(extra.get("gen")):  # older files: draw afresh from the restored generator
+            set_rng_state(self._gen, extra["gen"], "extra.gen")
+        self._pos = self._slots = 0
+        # the block under way (for the current batch size, any k), redrawn: the same draws follow
+        B = int(self.config.batch_size)
+        sizes = [B * BLOCK * k for k in range(1, settings.declarations(type(self.config))["k"].bounds[1] + 1)]
+        block = restore_block(self._gen, extra.get("block"), sizes, lambda n: n // B, "extra.block")
+        if block is not None:
+            self._new_block(block[0], B)
+            self._pos = block[1]
         self.on_live_change(self.config, self.config)   # the live settings win over the saved ones

@@ -28,7 +28,8 @@ from core.lessons.forecast.data import (Scaler, framing_example, frame_windows, 
                                         split_point)
 from core.lessons.forecast.model import Forecaster, detach_state, make_optimizer
 from core.live import Diverged
-from core.trainer import TrainerBase, check_shapes
+from core.trainer import TrainerBase
+from core.vet import check_optimizer, check_rng_layout, check_shapes, set_rng_state
 
 LIVE_SLICE_SECONDS = 0.05     # the live page's steps last about this (+ one batch or block)
 # Pairs predicted at once. One block of the largest recurrent net (3 × 64, 24 time steps) takes
@@ -370,6 +371,16 @@ class ForecastTrainer(TrainerBase):
                       "rng": self._rng_state.clone(), "shuffle_rng": self._gen.get_state()},
         }
 
+    def check_layout(self, state: dict[str, Any]) -> None:
+        """``state_dict``'s layout (model and optim are the state dicts themselves)."""
+        check_shapes(self.model.state_dict(), state["model"], "model")
+        if state["config"].get("optimizer", self.config.optimizer) == self.config.optimizer:
+            check_optimizer(self.opt, state["optim"], "optim")
+        extra = state.get("extra") or {}
+        for k in ("rng", "shuffle_rng"):
+            if k in extra:
+                check_rng_layout(self._gen, extra[k], f"extra.{k}")
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Load ``state_dict``'s layout; ValueError if it does not fit this config."""
         check_shapes(self.model.state_dict(), state["model"], "model")
@@ -385,8 +396,10 @@ class ForecastTrainer(TrainerBase):
         self.train_seconds = float(extra.get("train_seconds", 0.0))
         self.run_id = str(extra.get("run_id", self.run_id))
         if "rng" in extra:
-            self._rng_state = extra["rng"].clone()
-            self._gen.set_state(extra["shuffle_rng"].clone())
+            spare = torch.Generator()      # checks the dropout state as a generator would
+            set_rng_state(spare, extra["rng"], "extra.rng")
+            self._rng_state = spare.get_state()
+            set_rng_state(self._gen, extra["shuffle_rng"], "extra.shuffle_rng")
         self._epoch, self._pred, self._final_state, self._first = None, None, None, None
         arrays = self.history.arrays()
         self._loss_start = {k: abs(float(arrays[k][0])) for k in self.HISTORY_KEYS

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from core.lessons.forecast.data import MAX_SERIES
+from core.sniff import packed_kind, packed_message
 
 MAX_UPLOAD_BYTES = 1_000_000  # 1 MB
 MAX_COLUMNS = 100             # per row of an upload (tests/framework/test_hostile.py: wide rows are slow)
+MAX_ROWS = 2 * MAX_SERIES     # lines of a file, counted before pandas reads it (gaps may be dropped)
 NO_DATE = "(none)"
 FIXES = {"drop": "drop those rows", "interpolate": "interpolate them"}
 NO_FILE_HINT = "Upload a CSV to forecast your own series (e.g. the original airline-passengers.csv)."
@@ -40,6 +42,9 @@ def read_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Up
     if len(data) > max_bytes:
         raise UploadError(f"“{name}” is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
                           "Upload a shorter series (at most a few thousand rows).")
+    kind = packed_kind(data)
+    if kind:
+        raise UploadError(packed_message(name, kind, "CSV file"))
     if not name.lower().endswith((".csv", ".txt")):
         raise UploadError(f"“{name}” is not a CSV file: upload a .csv (comma- or semicolon-separated "
                           "text with one value per row).")
@@ -62,7 +67,11 @@ def read_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Up
     # A series has a few columns. Refuse very wide rows before pandas sees them: its bad-line
     # handling is slow on them (a 400 kB file of one 200,000-field row took ~40 s of server CPU),
     # and every column would become an option of the page's column pickers.
-    widest = max((line.count(sep) for line in text.splitlines()), default=0) + 1
+    lines = text.splitlines()
+    if len(lines) > MAX_ROWS + 1:       # + a header
+        raise UploadError(f"“{name}” has {len(lines):,} rows; at most {MAX_ROWS:,} are read (a series "
+                          f"here has at most {MAX_SERIES:,} values). Upload a shorter or coarser series.")
+    widest = max((line.count(sep) for line in lines), default=0) + 1
     if widest > MAX_COLUMNS:
         raise UploadError(f"“{name}” has a row with {widest:,} columns (at most {MAX_COLUMNS}): upload "
                           "a series with one value per row, e.g. a date column and a value column.")

@@ -15,6 +15,7 @@ import torch
 from core.fastnet import FlatAdam, FlatMLP, FlatSGD
 from core.live import History
 from core.trainer import TrainerBase
+from core.vet import Rng, block_state, check_count, restore_block, rng_state
 from core.lessons.gan1d.config import Gan1DConfig, check_config
 from core.lessons.gan1d.algorithm import d_update, g_update, iterations
 from core.lessons.gan1d.losses import d_value
@@ -32,8 +33,11 @@ def mlp_sizes(n_in: int, width: int, depth: int, n_out: int) -> list[int]:
 class BlockStream:
     """Random numbers drawn in blocks (one RNG call per block of steps, not per step)."""
 
-    def __init__(self, draw: Callable[[int], torch.Tensor], block_steps: int = 256) -> None:
+    def __init__(self, draw: Callable[[int], torch.Tensor], gen: Rng | None = None, block_steps: int = 256) -> None:
         self._draw = draw            # draw(n_rows) -> tensor [n_rows, d]
+        self._gen = gen              # what draw() draws from: a checkpoint redraws the block from its state before it
+                                     # (None: the block is not saved, a loaded run draws afresh)
+        self._start: Any = None
         self._block_steps = block_steps
         self._buf: torch.Tensor | None = None
         self._pos = 0
@@ -47,12 +51,30 @@ class BlockStream:
         parts = []
         while count > 0:
             if self._buf is None or rows != self._rows or self._pos + rows > self._buf.shape[0]:
-                self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
+                self._refill(rows)
             c = min(count, (self._buf.shape[0] - self._pos) // rows)
             parts.append(self._buf[self._pos:self._pos + c * rows])
             self._pos += c * rows
             count -= c
         return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def _refill(self, rows: int) -> None:
+        self._start = rng_state(self._gen) if self._gen is not None else None
+        self._buf, self._pos, self._rows = self._draw(rows * self._block_steps), 0, rows
+
+    def state_dict(self) -> dict[str, Any]:
+        return {} if self._buf is None or self._gen is None else block_state(self._start, self._pos, self._rows)
+
+    def load_state_dict(self, saved: Any, rows: int, where: str) -> None:
+        """The block under way, redrawn (only one drawn for ``rows``, the current batch size: a
+        block of another size would be drawn afresh at the next step anyway)."""
+        self._buf = None
+        if self._gen is None:
+            return
+        block = restore_block(self._gen, saved, (rows,), lambda r: r * self._block_steps, where)
+        if block is not None:
+            self._refill(rows)
+            self._pos = block[1]
 
 
 class Gan1DTrainer(TrainerBase):
@@ -77,8 +99,9 @@ class Gan1DTrainer(TrainerBase):
         self._sign: torch.Tensor | None = None
         self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
         self._np_rng = np.random.default_rng(cfg.seed + 2)
-        self._noise = BlockStream(lambda n: torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device))
-        self._real = BlockStream(self._draw_real)
+        self._noise = BlockStream(lambda n: torch.randn(n, self.config.latent_size, generator=self._gen).to(self.device),
+                                  self._gen)
+        self._real = BlockStream(self._draw_real, self._np_rng)
         # Fixed evaluation inputs so successive frames are comparable.
         eval_rng = np.random.default_rng(12345)
         self._eval_z = torch.from_numpy(eval_rng.standard_normal((self.N_EVAL, cfg.latent_size))).float().to(self.device)
@@ -242,8 +265,14 @@ class Gan1DTrainer(TrainerBase):
         return {"losses": self.history, "metrics": self.metrics}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"d_steps": self.d_steps, "g_steps": self.g_steps}
+        return {"d_steps": self.d_steps, "g_steps": self.g_steps,
+                "noise_block": self._noise.state_dict(), "real_block": self._real.state_dict()}
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
+        for k in ("d_steps", "g_steps"):
+            check_count(extra.get(k, 0), f"extra.{k}")
         self.d_steps = int(extra.get("d_steps", 0))
         self.g_steps = int(extra.get("g_steps", 0))
+        B = int(self.config.batch_size)
+        self._noise.load_state_dict(extra.get("noise_block"), B, "extra.noise_block")
+        self._real.load_state_dict(extra.get("real_block"), B, "extra.real_block")

@@ -15,10 +15,11 @@ import numpy as np
 import torch
 
 from core import settings
-from core.trainer import RUNAWAY_FACTOR, TrainerBase
+from core.trainer import RUNAWAY_FACTOR, TrainerBase, check_shapes
 from core.lessons.gan2d.config import SHORT_LABELS, Gan2DConfig, check_config
 from core.lessons.gan2d.data import Data2D
 from core.lessons.gan2d.methods import MethodRun
+from core.lessons.gan2d.record import Recording
 from core.lessons.gan2d.metrics import mode_metrics
 
 LESSON = "gan2d"
@@ -176,10 +177,36 @@ class Gan2DTrainer(TrainerBase):
                     self._loss_start[history_key(m, w)] = abs(float(h[w][0]))
 
     @classmethod
-    def from_checkpoint(cls, state: dict[str, Any], device: torch.device | None = None) -> "Gan2DTrainer":
-        """A new trainer continuing from a checkpoint: the panels are the runs it holds (in the
-        order its config lists them). The base class copies everything before loading."""
-        runs = state["extra"]["runs"]
+    def upgrade_checkpoint(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """The panels are the runs the file holds (in the order its config lists them), so a
+        one-method file loads into any panel set."""
+        runs = (state.get("extra") or {}).get("runs")
+        if not isinstance(runs, dict) or not runs or not all(isinstance(r, dict) for r in runs.values()):
+            raise ValueError("it holds no run of this lesson (a mode-collapse checkpoint keeps its "
+                             "panels under extra.runs)")
         listed = state["config"].get("methods", list(runs))
-        state = {**state, "config": {**state["config"], "methods": [m for m in listed if m in runs]}}
-        return super().from_checkpoint(state, device)
+        if not isinstance(listed, (list, tuple)):
+            raise ValueError("its list of methods is damaged")
+        return {**state, "config": {**state["config"], "methods": [m for m in listed if isinstance(m, str) and m in runs]}}
+
+    def check_layout(self, state: dict[str, Any]) -> None:
+        """Each panel's weights and optimiser moments against this run's (the rest of a panel,
+        its recording, is bounded by ``checkpoint_growth``)."""
+        runs = state["extra"]["runs"]
+        for m, run in self.runs.items():
+            mine, saved = run.state_dict(), runs[m]
+            for part in ("G", "D", "opt_g", "opt_d"):
+                if part not in saved:
+                    raise ValueError(f"its {m} run has no {part}")
+                check_shapes(mine[part], saved[part], f"extra.runs.{m}.{part}")
+
+    def checkpoint_growth(self) -> int:
+        """What a panel's recording reaches at most: frames, the mass trail, the last measurements."""
+        K, S, R = self.data.n_modes, int(self.config.n_seeds), Recording
+        per_run = (R.MAX_FRAMES + 1) * (R.N_FRAME * 2 * 2 + K * 8) + R.TRAIL * K * 8 + S * (3 + K) * 8
+        return per_run * len(self.runs)
+
+    @classmethod
+    def weight_parts(cls, state: dict[str, Any]) -> dict[str, Any]:
+        return {f"extra.runs.{m}.{part}": run.get(part) for m, run in state["extra"]["runs"].items()
+                for part in ("G", "D", "opt_g", "opt_d")}

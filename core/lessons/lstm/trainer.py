@@ -187,9 +187,10 @@ class LstmTrainer(TrainerBase):
         if rng is not None:
             self._gen.set_state(rng)
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    @classmethod
+    def upgrade_checkpoint(cls, state: dict[str, Any]) -> dict[str, Any]:
         """Also reads the shipped files' layout, whose 'optim' is the Adam state itself."""
         optim = state.get("optim")
         if isinstance(optim, dict) and "param_groups" in optim:
             state = {**state, "optim": {"adam": optim}}
-        super().load_state_dict(state)
+        return state
