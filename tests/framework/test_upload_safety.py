@@ -87,6 +87,12 @@ def test_hostile_files_are_refused_and_a_good_one_continues_exactly(lesson, bomb
     assert b is not trainer and b.step_count == a.step_count
     if hasattr(b, "slice_seconds"):             # forecast's live page cuts epochs by time: whole epochs here
         b.slice_seconds = a.slice_seconds
+    ga, gb = a.generators(), b.generators()      # every stream the run draws from, where it was
+    assert ga.keys() == gb.keys()
+    for k in ga:
+        same = (torch.equal(ga[k].get_state(), gb[k].get_state()) if isinstance(ga[k], torch.Generator)
+                else str(ga[k].bit_generator.state) == str(gb[k].bit_generator.state))
+        assert same, f"{lesson}: generator {k} not restored"
     torch.manual_seed(1)        # the run must not lean on torch's global generator
     a.step(5)
     torch.manual_seed(2)

@@ -52,7 +52,7 @@ class Judge:
         self.device, self.latent, self.conditional, self.codes = device, latent, conditional, codes
         self.clf = digits.classifier(device)
         self.z = self._inputs(torch.Generator(device="cpu").manual_seed(EVAL_SEED))    # the grid's
-        self._fresh = torch.Generator(device="cpu").manual_seed(FRESH_SEED)
+        self.fresh = torch.Generator(device="cpu").manual_seed(FRESH_SEED)
         self.y = (torch.arange(N_EVAL) % digits.N_CLASSES).to(device)                 # asked digits
 
     def _inputs(self, g: torch.Generator) -> torch.Tensor:
@@ -88,7 +88,7 @@ class Judge:
         classified as the asked digit (conditional only; NaN otherwise)."""
         was = G.training
         G.eval()
-        fake = G(self._inputs(self._fresh), self.y if self.conditional else None)
+        fake = G(self._inputs(self.fresh), self.y if self.conditional else None)
         G.train(was)
         q = digits.judge_quality(self.clf, fake)
         match = float("nan")

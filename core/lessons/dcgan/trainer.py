@@ -241,6 +241,11 @@ class DcganTrainer(TrainerBase):
     def histories(self) -> dict[str, History]:
         return {"losses": self.history, "metrics": self.metrics}
 
+    def generators(self) -> dict[str, Any]:
+        # the judge draws fresh digits from its own stream: saved too, so a resumed run's
+        # "accepted" readings are the uninterrupted run's
+        return {**super().generators(), "judge_fresh": self.judge.fresh}
+
     def extra_state(self) -> dict[str, Any]:
         block = {"block": block_state(self._block_rng, self._pos, self._block["idx"].shape[0])} if self._block else {}
         return {"counts": torch.from_numpy(self.counts.copy()), **block}
