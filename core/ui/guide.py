@@ -134,10 +134,13 @@ def panel(page: Page, guide: Guide, to_widgets: Callable[[Any], dict[str, Any]],
 
 def _back_next(page: Page, guide: Guide, index: int) -> None:
     b1, b2 = st.columns(2)
-    b1.button("◀ Back", key=page.key("guide_back"), on_click=_go, args=(page, guide, index - 1),
-              disabled=index == 0, width="stretch", shortcut=KEYS["back"])
-    b2.button("Next ▶", key=page.key("guide_next"), on_click=_go, args=(page, guide, index + 1),
-              disabled=index == len(guide.experiments) - 1, width="stretch", shortcut=KEYS["next"])
+    # Arrows only: Streamlit writes the key (Page Up/Down) on the button too, and a narrow
+    # column cut "Next ▶ PageDown" to "PageDown"
+    b1.button("◀", key=page.key("guide_back"), on_click=_go, args=(page, guide, index - 1),
+              disabled=index == 0, width="stretch", shortcut=KEYS["back"], help="The step before")
+    b2.button("▶", key=page.key("guide_next"), on_click=_go, args=(page, guide, index + 1),
+              disabled=index == len(guide.experiments) - 1, width="stretch", shortcut=KEYS["next"],
+              help="The next step")
 
 
 def _setup_button(page: Page, guide: Guide, index: int, to_widgets: Callable[[Any], dict[str, Any]],

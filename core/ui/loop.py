@@ -264,7 +264,7 @@ def _buttons(page: Page, steps: dict[str, Any], step_unit: str, pretrained: Call
              to_widgets: Callable[[Any], dict[str, Any]]) -> None:
     """Train/Pause, the step buttons, Reset and ⚡ Load pretrained, in one row."""
     ss = st.session_state
-    cols = st.columns([2.2] + [1.0] * len(steps) + [1.0, 1.7 if pretrained else 0.01, 0.3])
+    cols = st.columns([2.2] + [1.0] * len(steps) + [1.0, 1.7 if pretrained else 0.01, 0.8])
     ss.setdefault(page.key("run"), PAUSE)
     with cols[0]:
         st.segmented_control("Training", [TRAIN, PAUSE], key=page.key("run"),

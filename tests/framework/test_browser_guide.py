@@ -62,5 +62,5 @@ def test_walk_every_guided_step(page, key):
                 raise AssertionError(f"{where}: no chart {exp.watch!r} on the page: {page_problems(page)}") from None
         assert page.locator("[data-testid=stException]").count() == 0, f"{where}: {page_problems(page)}"
         if i < n - 1:
-            box.get_by_role("button", name="Next").click()
+            page.locator(f".st-key-{key}_guide_next button").first.click()
             page.wait_for_function(f"() => location.search.includes('{key}_step={i + 2}')", timeout=15000)
