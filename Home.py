@@ -51,6 +51,10 @@ def home() -> None:
   says so; lower the learning rate and press Reset.
 - Every setting is in the page's **address**: copy the URL to hand out a lesson exactly as prepared.
 - **Presentation mode** (sidebar) enlarges the type for a projector; add `?present=true` to a link.
+- **🧭 Guided experiments** beside every live view: each step sets the page up with one button, asks
+  what you expect, then shows what happens and why; `?<lesson>_step=3` opens step 3.
+- **Keys** (a presentation clicker works too): **T** Train/Pause, **S** Step, **X** Reset,
+  **Page Down / Page Up** the next or previous guided step (never while typing in a box).
 - **📦 Take it home** (under each live panel): the run as a PyTorch script or notebook, its history
   as CSV, its checkpoint (and loading one back), each chart as PNG/SVG for slides, and a **lesson
   link** that pins chosen settings (students see them read-only, with a 🔒).

@@ -18,6 +18,7 @@ import streamlit as st
 from core import experiments
 from core.experiments import Experiment, Guide
 from core.ui.keys import KEYS
+from core.ui.notices import add_notice
 from core.ui.page import Page, chart_specs, view_key
 from core.ui.widgets import is_pinned
 
@@ -86,6 +87,13 @@ def _on_setup(page: Page, guide: Guide, index: int, to_widgets: Callable[[Any], 
 def pending_start(page: Page) -> tuple[int, str] | None:
     """The step whose set-up waits for this run's config (read once, by the live loop)."""
     return st.session_state.pop(page.key("guide_pending"), None)
+
+
+def start_step(page: Page, runner: Any, guide: Guide, index: int, step_unit: str) -> None:
+    """A guided step was just set up: pause ▶ Train after its training, and say what to do."""
+    exp = guide.experiments[index]
+    runner.stop_at = runner.trainer.step_count + exp.train if exp.train else None
+    add_notice(page, "info", f"Step {index + 1} is set up: {exp.todo(step_unit)}")
 
 
 def load_pretrained(page: Page, guide: Guide | None, config: Any,

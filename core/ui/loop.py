@@ -117,8 +117,7 @@ def _on_run_change(page: Page) -> None:
         ss[page.key("settings_open")] = False
 
 
-def _on_toggle(page: Page) -> None:
-    """The Train/Pause key: the other choice of the control, as a click on it would make."""
+def _on_toggle(page: Page) -> None:      # the Train/Pause key: the other choice, as a click makes
     st.session_state[page.key("run")] = PAUSE if st.session_state.get(page.key("run")) == TRAIN else TRAIN
     _on_run_change(page)
 
@@ -158,13 +157,6 @@ def _load_run(page: Page, load: Callable[[torch.device], Any], to_widgets: Calla
             st.session_state[k] = v
     _install(page, trainer)
     st.session_state[page.key("notice")] = ("success", f"{success}: the run continues from step {trainer.step_count:,}.")
-
-
-def _start_step(page: Page, runner: LiveRunner, guide: Any, index: int, step_unit: str) -> None:
-    """A guided step was just set up: pause ▶ Train after its training, and say what to do."""
-    exp = guide.experiments[index]
-    runner.stop_at = runner.trainer.step_count + exp.train if exp.train else None
-    add_notice(page, "info", f"Step {index + 1} is set up: {exp.todo(step_unit)}")
 
 
 def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
@@ -223,7 +215,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     error = _reconcile(page, config, make_trainer)
     runner = _runner(page)
     if pending is not None and runner is not None and error is None:
-        _start_step(page, runner, guide, pending[0], step_unit)
+        guide_ui.start_step(page, runner, guide, pending[0], step_unit)
     if error is not None:
         _set_paused(page)
         st.error(f"These settings can't be used: {error.rstrip('.')}."
