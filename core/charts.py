@@ -16,13 +16,49 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from core.images import colormap, png_data_uri
+from core.images import DIVERGING_STOPS, colormap, png_data_uri
 
 MAX_POINTS = 200            # per series: 600 cost the browser ~2x per frame (bench_live_loop)
 LOG_TICKS = [m * 10.0 ** k for k in range(-12, 13) for m in (1, 2, 5)]   # log axes: 1-2-5 ticks only
 FONT = 14
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+# Colours (issue 36). One palette for every chart, chosen so that the colours that carry meaning
+# stay apart for a colour-blind student: Okabe & Ito's set ("Color Universal Design", 2008),
+# ordered so that any two of the first SERIES_SAFE differ by at least MIN_DELTA_E in CAM02-UCS
+# under deuteranopia, protanopia and tritanopia (tests/framework/test_colours.py simulates them).
+# Lessons import the named roles below instead of writing hex literals, so that test sees them.
+BLUE, VERMILLION, SKY, ORANGE = "#0072B2", "#D55E00", "#56B4E9", "#E69F00"
+GREEN, PURPLE, YELLOW = "#009E73", "#CC79A7", "#F0E442"
+# Okabe–Ito's black vanishes on the dark theme: a mid grey reads on white and on Streamlit's dark
+# background (contrast ~3.9:1 and ~4.9:1), for neutral marks (actual values, rules, references).
+INK = "#808080"
+PALETTE = [BLUE, VERMILLION, SKY, ORANGE, GREEN, PURPLE, YELLOW]
+SERIES_SAFE = 4             # line charts with more series than this lean on their legend labels
+MIN_DELTA_E = 15.0          # the test's floor; why 15: see tests/framework/test_colours.py
+
+# Roles: what a colour means, the same everywhere (orange/vermillion = the fake, the held-out,
+# the baseline that fails; blue = the real, the training data, the remedy).
+REAL, FAKE, EARLIER = INK, VERMILLION, "#F2B07E"            # EARLIER: FAKE lightened (old clouds)
+TRAIN, HELDOUT, FORECAST = BLUE, VERMILLION, ORANGE
+BASELINE, REMEDY = VERMILLION, BLUE                          # plain model vs the fix (attention, adv. training)
+BASELINE_LIGHT, REMEDY_LIGHT = "#F2B07E", SKY                # the same two, on the harder inputs
+COVERED, MISSING = BLUE, VERMILLION
+NEUTRAL, ALERT = INK, VERMILLION                             # a reference line vs the quantity to watch
+FIELD_MARK = "#111111"      # a marker drawn only over the D(x) field image, never on the page
+# Pairs whose colours are the only thing telling two marks apart at a glance; the test checks each.
+ROLE_PAIRS = [("REAL", "FAKE"), ("FAKE", "EARLIER"), ("REAL", "EARLIER"), ("TRAIN", "HELDOUT"),
+              ("HELDOUT", "FORECAST"), ("TRAIN", "FORECAST"), ("BASELINE", "REMEDY"),
+              ("BASELINE_LIGHT", "REMEDY_LIGHT"), ("BASELINE", "BASELINE_LIGHT"), ("REMEDY", "REMEDY_LIGHT"),
+              ("COVERED", "MISSING"), ("NEUTRAL", "ALERT")]
+
+# Diverging maps: Vega's "blueorange" (CVD-safe; the old red–blue scheme kept less contrast under
+# protanopia: CAM02-UCS ΔE 32 between its ends, against 45). Reversed, so that blue = high (D:
+# "looks real") and orange = low ("looks fake"), as blue and red were before. core/images.py
+# renders fields with the same stops.
+DIVERGING = "blueorange"
+DIVERGING_SCALE = {"scheme": DIVERGING, "reverse": True}
+# the second cue for point clouds: real = circle, generated = triangle, ...
+POINT_SHAPES = ["circle", "triangle-up", "square", "diamond"]
 
 
 def clean(v: float) -> float | None:
@@ -93,7 +129,7 @@ def placeholder_layer(text: str = "press ▶ Train or Step") -> dict:
     """A text mark shown in the middle of a chart while it has no data yet, so no chart is
     empty without a word. Its dataset (``empty_note``) holds one row while empty, none after."""
     return {"data": {"name": "empty_note"},
-            "mark": {"type": "text", "fontSize": FONT + 2, "color": "#888"},
+            "mark": {"type": "text", "fontSize": FONT + 2, "color": INK},
             "encoding": {"text": {"field": "note", "type": "nominal"},
                          "x": {"value": {"expr": "width / 2"}}, "y": {"value": {"expr": "height / 2"}}}}
 
@@ -146,7 +182,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], *, title: str | Non
     }]
     for y_rule, label in rules:
         layers.append({"data": {"name": f"rule_{len(layers)}"},
-                       "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                       "mark": {"type": "rule", "strokeDash": [4, 4], "color": NEUTRAL},
                        "encoding": {"y": {"field": "y", "type": "quantitative"},
                                     "tooltip": [{"field": "label"}]}})
     # ``height`` is the whole chart's budget. Streamlit's default autosize ("fit") squeezes the plot
@@ -194,7 +230,7 @@ def image_field_layers(enc_x: dict, enc_y: dict, z_title: str, z_domain: tuple[f
         "encoding": {
             "x": {"value": 0}, "y": {"value": 0},
             "color": {"field": "z", "type": "quantitative", "title": z_title,
-                      "scale": {"scheme": "redblue", "domain": list(z_domain)},
+                      "scale": {**DIVERGING_SCALE, "domain": list(z_domain)},
                       "legend": {"orient": "right", "gradientLength": legend_length, "format": ".2~g"}},
         },
     }]
@@ -203,11 +239,11 @@ def image_field_layers(enc_x: dict, enc_y: dict, z_title: str, z_domain: tuple[f
 def image_field_datasets(gx: np.ndarray, gy: np.ndarray, z: np.ndarray,
                          z_domain: tuple[float, float]) -> dict[str, pa.Table]:
     """The datasets of ``image_field_layers``. gx: [nx], gy: [ny] cell centres; z: [ny, nx],
-    rows = y ascending, coloured with Vega's "redblue" scheme over ``z_domain``."""
+    rows = y ascending, coloured with ``DIVERGING_SCALE`` (the same stops) over ``z_domain``."""
     dx = (gx[-1] - gx[0]) / max(len(gx) - 1, 1) / 2
     dy = (gy[-1] - gy[0]) / max(len(gy) - 1, 1) / 2
     # an image's first row is its top, so the rows are flipped
-    url = png_data_uri(colormap(np.asarray(z, dtype=np.float64)[::-1], z_domain[0], z_domain[1]))
+    url = png_data_uri(colormap(np.asarray(z, dtype=np.float64)[::-1], z_domain[0], z_domain[1], DIVERGING_STOPS))
     return {"heat": frame(x0=[gx[0] - dx], x1=[gx[-1] + dx], y0=[gy[0] - dy], y1=[gy[-1] + dy], url=[url]),
             "heat_key": frame(z=list(z_domain))}
 
@@ -217,7 +253,7 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
                 curve: np.ndarray | None = None, curve_label: str = "target", title: str | None = None,
                 height: int = 420,
                 x_title: str = "x", y_title: str = "y", point_colors: dict[str, str] | None = None) -> dict:
-    """A scalar field (heatmap, Vega's "redblue" colours) with point clouds and an optional curve.
+    """A scalar field (heatmap, ``DIVERGING_SCALE``: blue high, orange low) with point clouds and an optional curve.
 
     gx: [nx], gy: [ny] cell centres; z: [ny, nx]; points[name]: [n, 2]; curve: [m, 2].
     """
@@ -226,18 +262,22 @@ def field_chart(*, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, z_title: str,
     xs = {"scale": {"domain": x_dom, "nice": False}, "title": x_title}
     ys = {"scale": {"domain": y_dom, "nice": False}, "title": y_title}
     names = list(points)
-    default_colors = ["#111111", "#ff9f1c", "#2ca02c", "#9467bd"]
+    default_colors = [REAL, FAKE, SKY, PURPLE]
     rng = [(point_colors or {}).get(n, default_colors[i % 4]) for i, n in enumerate(names)]
-    # the points and the dashed curve share one legend
+    # the points and the dashed curve share one legend. Colour is not the only cue (issue 36):
+    # each cloud has its own shape too, and the curve its dash (a line symbol in the legend)
+    domain = names + ([curve_label] if curve is not None else [])
     color = {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "top"},
-             "scale": {"domain": names + ([curve_label] if curve is not None else []),
-                       "range": rng + (["#555555"] if curve is not None else [])}}
+             "scale": {"domain": domain, "range": rng + ([NEUTRAL] if curve is not None else [])}}
+    shape = {"field": "set", "type": "nominal", "title": None, "legend": {"orient": "top"},
+             "scale": {"domain": domain, "range": [POINT_SHAPES[i % len(POINT_SHAPES)] for i in range(len(names))]
+                       + (["stroke"] if curve is not None else [])}}
     xy = {"x": {"field": "x", "type": "quantitative", **xs}, "y": {"field": "y", "type": "quantitative", **ys}}
     marks = [{"data": {"name": "curve"}, "encoding": {**xy, "color": color},
               "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 2, "clip": True}}] if curve is not None else []
-    marks.append({"data": {"name": "points"}, "encoding": {**xy, "color": color},
-                  "mark": {"type": "circle", "size": 30, "opacity": 0.85, "stroke": "white", "strokeWidth": 0.5,
-                           "clip": True}})
+    marks.append({"data": {"name": "points"}, "encoding": {**xy, "color": color, "shape": shape},
+                  "mark": {"type": "point", "filled": True, "size": 36, "opacity": 0.85, "stroke": "white",
+                           "strokeWidth": 0.5, "clip": True}})
     clouds = [np.asarray(points[n], dtype=np.float64).reshape(-1, 2)[:MAX_POINTS] for n in names]
     datasets = {**image_field_datasets(gx, gy, z, z_domain),
                 "points": frame(x=np.concatenate([c[:, 0] for c in clouds]), y=np.concatenate([c[:, 1] for c in clouds]),

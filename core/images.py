@@ -60,13 +60,16 @@ def grid_data_uri(images: np.ndarray, cols: int, lo: float = 0.0, hi: float = 1.
     return png_data_uri(tile(images, cols, pad, pad_value=hi), lo, hi, min_size)
 
 
-# ColorBrewer RdBu (what Vega calls "redblue"), low values red, high values blue.
-REDBLUE = np.array([[103, 0, 31], [178, 24, 43], [214, 96, 77], [244, 165, 130], [253, 219, 199],
-                    [247, 247, 247], [209, 229, 240], [146, 197, 222], [67, 147, 195], [33, 102, 172],
-                    [5, 48, 97]], dtype=np.float64) / 255.0
+# Vega's "blueorange" scheme, its own stops (vega-scale's continuous schemes, which Vega
+# interpolates linearly in RGB, as colormap() does), reversed: low values orange ("looks fake"),
+# high values blue ("looks real"). core.charts.DIVERGING_SCALE draws the legend with the same.
+# The former red–blue map kept less contrast under protanopia (issue 36).
+_BLUEORANGE = "134b852f78b35da2cb9dcae1d2e5eff2f0ebfce0bafbbf74e8932fc5690d994a07"
+DIVERGING_STOPS = np.array([[int(_BLUEORANGE[i + k: i + k + 2], 16) for k in (0, 2, 4)]
+                            for i in range(0, len(_BLUEORANGE), 6)][::-1], dtype=np.float64) / 255.0
 
 
-def colormap(z: np.ndarray, lo: float, hi: float, colors: np.ndarray = REDBLUE) -> np.ndarray:
+def colormap(z: np.ndarray, lo: float, hi: float, colors: np.ndarray = DIVERGING_STOPS) -> np.ndarray:
     """z: [H, W] -> RGB [H, W, 3] in [0, 1], linear between the colour stops, clamped to [lo, hi]."""
     t = np.clip((np.nan_to_num(np.asarray(z, dtype=np.float64), nan=(lo + hi) / 2) - lo) / max(hi - lo, 1e-12), 0, 1)
     pos = t * (len(colors) - 1)

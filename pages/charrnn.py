@@ -99,7 +99,7 @@ def render(snap: dict, runner) -> None:
     with t2:
         st.markdown(ui.detail_view(page, "temp_line", lambda: text.temperature_line(snap)))
         st.markdown(f"**The sample at T = {snap['inspect_t']:g}, coloured by unit {snap['unit']}** "
-                    "(red −1 · white 0 · blue +1):")
+                    "(orange −1 · white 0 · blue +1):")
         st.markdown(ui.detail_view(page, "coloured", lambda: charts.coloured(snap["inspected"], snap["acts"])),
                     unsafe_allow_html=True)
     d = snap["detail"]

@@ -10,7 +10,7 @@ from core import charts
 from core.images import colormap
 
 CLEAN, ROBUST = "clean", "adv. trained"
-COLORS = {CLEAN: "#d62728", ROBUST: "#1f77b4"}
+COLORS = {CLEAN: charts.BASELINE, ROBUST: charts.REMEDY}      # core.charts roles (issue 36)
 
 
 def accuracy_curve(eps_grid: np.ndarray, curves: np.ndarray, eps: float, height: int = 200) -> dict:
@@ -21,7 +21,7 @@ def accuracy_curve(eps_grid: np.ndarray, curves: np.ndarray, eps: float, height:
                              height=height, colors=COLORS)
     spec["layer"][0]["mark"]["point"] = {"filled": True, "size": 30}
     spec["datasets"]["eps_now"] = charts.frame(x=[float(eps)])
-    spec["layer"].append({"data": {"name": "eps_now"}, "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+    spec["layer"].append({"data": {"name": "eps_now"}, "mark": {"type": "rule", "strokeDash": [4, 4], "color": charts.NEUTRAL},
                           "encoding": {"x": {"field": "x", "type": "quantitative"}}})
     return spec
 
@@ -48,8 +48,8 @@ def losses(h: dict[str, np.ndarray], height: int = 200) -> dict:
 
 
 def probabilities(p_before: np.ndarray, p_after: np.ndarray, height: int = 160) -> dict:
-    """The model's class probabilities for x (wide grey bars) and for x̃ (narrow red bars), [10] each."""
-    spec = charts.base("Probabilities: x grey, x̃ red", int(height * 0.8))
+    """The model's class probabilities for x (wide grey bars) and for x̃ (narrow orange bars), [10] each."""
+    spec = charts.base("Probabilities: x grey, x̃ orange", int(height * 0.8))
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}     # height is the plot's (charts.line_chart)
     classes = [str(c) for c in range(len(p_before))]
     x_enc = {"field": "digit", "type": "nominal", "title": None, "sort": classes, "axis": {"labelAngle": 0}}
@@ -58,10 +58,10 @@ def probabilities(p_before: np.ndarray, p_after: np.ndarray, height: int = 160) 
         "datasets": {"probs": charts.frame(digit=classes, before=p_before, after=p_after)},
         "data": {"name": "probs"},
         "layer": [
-            {"mark": {"type": "bar", "color": "#b0b0b0", "width": {"band": 0.85}},
+            {"mark": {"type": "bar", "color": charts.INK, "opacity": 0.6, "width": {"band": 0.85}},
              "encoding": {"x": x_enc, "y": {"field": "before", "type": "quantitative", "title": "probability",
                                             "scale": y_scale}}},
-            {"mark": {"type": "bar", "color": "#d62728", "width": {"band": 0.4}},
+            {"mark": {"type": "bar", "color": charts.ALERT, "width": {"band": 0.4}},
              "encoding": {"x": x_enc, "y": {"field": "after", "type": "quantitative", "scale": y_scale}}},
         ]})
     return spec
@@ -73,11 +73,11 @@ def path(path_linf: np.ndarray, path_p: np.ndarray, eps: float, height: int = 20
     k = np.arange(len(path_linf), dtype=np.float64)
     return charts.line_chart(k, {"‖x_k − x‖∞": path_linf, "p(label attacked)": path_p}, title="The attack, step by step",
                              x_title="iteration k", y_title="", y_domain=(0.0, 1.0), height=height,
-                             rules=[(float(eps), "ε")], colors={"‖x_k − x‖∞": "#555555", "p(label attacked)": "#d62728"})
+                             rules=[(float(eps), "ε")], colors={"‖x_k − x‖∞": charts.NEUTRAL, "p(label attacked)": charts.ALERT})
 
 
 def perturbation_rgb(delta: np.ndarray, eps: float) -> np.ndarray:
-    """δ = x̃ − x ([16, 16]) as colours on the budget's scale: red −ε, white 0, blue +ε. [16, 16, 3]."""
+    """δ = x̃ − x ([16, 16]) as colours on the budget's scale: orange −ε, near-white 0, blue +ε (core.images.DIVERGING_STOPS). [16, 16, 3]."""
     e = max(float(eps), 1e-6)
     return colormap(delta, -e, e)
 

@@ -117,7 +117,7 @@ EXPERIMENTS = (
         title="The nudge: one FGSM step",
         start="pretrained",
         watch="chart_probs",
-        do="Look at the row of four images and the bars: the grey bars are before the attack, the red ones after.",
+        do="Look at the row of four images and the bars: the grey bars are before the attack, the orange ones after.",
         predict=Question(
             "The trained model reads this 9 correctly. Every pixel moves by ε = 0.2 in the direction of the "
             "sign of the loss gradient. What does the model read afterwards?",
@@ -143,7 +143,7 @@ is confidently wrong, because the nudge was aimed, not random.
         settings={"eps": 0.05},
         start="continue",
         watch="chart_curve",
-        do="Look at the digit's bars, then at the red curve of the first chart (the clean model under FGSM, "
+        do="Look at the digit's bars, then at the orange curve of the first chart (the clean model under FGSM, "
            "500 held-out digits).",
         predict=Question("With a quarter of the budget (ε = 0.05), does the 9 still fall?",
                          ("Yes", "No: ε is too small to change anything"), answer=0),
@@ -231,7 +231,7 @@ examples, which matters when a model's gradient at $x$ itself misleads.
 Adversarial training (the lecture's loop: make adversarial examples, train on them, repeat) mixes
 FGSM examples made against the model *as it is at that moment* into every batch:
 $\min_\theta \mathbb E\,[J(\theta, \tilde x, y)]$ with $\tilde x$ recomputed each step. The blue
-dashed line (the trained model under attack) rises while the red one stays near the floor. Both start
+dashed line (the trained model under attack) rises while the orange one stays near the floor. Both start
 from the same weights and see the same batches; only the FGSM share differs. The readouts are measured
 every 100 steps on 500 held-out digits (spread over the next 20 steps), so they move in steps of
 0.2 % and show the models as they were up to 120 steps ago.

@@ -14,7 +14,7 @@ INTRO = (
 
 X = "x: the held-out digit"
 SIGN = "sign(∇ₓJ): black −1, white +1"
-DELTA = "δ = x̃ − x: red −ε … blue +ε"
+DELTA = "δ = x̃ − x: orange −ε … blue +ε"
 X_ADV = "x̃ = x + δ, what the model sees"
 PAUSED = "Untrained models: press ▶ Train, or ⚡ Load pretrained for a run trained for a minute."
 ROBUST_HELP = ("Held-out accuracy of the adversarially trained model on clean digits, and under "

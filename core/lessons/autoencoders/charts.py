@@ -10,9 +10,10 @@ from core import charts
 from core.images import png_data_uri, tile
 
 DIGITS = [str(d) for d in range(10)]
-DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-MODEL_COLORS = {"autoencoder": "#1f77b4", "VAE": "#d62728", "denoising AE": "#2ca02c"}
+# ten digits are more than colour alone can keep apart for everyone: the legend names each, and the
+# first seven are the shared CVD-safe palette (issue 36), the rest Tol's wine and teal and grey
+DIGIT_COLORS = [*charts.PALETTE, "#882255", "#44AA99", charts.INK]
+MODEL_COLORS = dict(zip(("autoencoder", "VAE", "denoising AE"), charts.PALETTE))      # issue 36: CVD-safe
 
 
 def manifold_image(manifold: np.ndarray, box: np.ndarray) -> dict:
@@ -75,7 +76,7 @@ def vae_split(h: dict[str, np.ndarray], height: int = 160) -> dict:
     """The VAE's loss in its two parts: reconstruction and KL (the KL before β weighs it)."""
     return charts.line_chart(h["step"], {"reconstruction": h["vae_recon"], "KL": h["vae_kl"]},
                              title="VAE loss = reconstruction + β·KL", y_title="nats", log_y=True, height=height,
-                             colors={"reconstruction": "#d62728", "KL": "#555555"})
+                             colors={"reconstruction": charts.ALERT, "KL": charts.NEUTRAL})
 
 
 def quality(m: dict[str, np.ndarray], kind: str, height: int = 160) -> dict:

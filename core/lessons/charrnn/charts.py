@@ -109,7 +109,7 @@ def heatmap(snap: dict, height: int) -> dict:
                       "color": {"condition": {"test": "datum.p > 0.5", "value": "white"}, "value": "#222"},
                       "fontWeight": {"condition": {"test": "datum.drawn", "value": "bold"}, "value": "normal"}}},
         {"data": {"name": "top"}, "mark": {"type": "text", "fontSize": charts.FONT, "fontWeight": "bold",
-                                           "color": "#d62728"},
+                                           "color": charts.ALERT},
          "encoding": {"x": x, "y": y, "text": {"field": "ch"}}},
     ]
     spec["datasets"] = {"cells": cells, "top": top}
@@ -141,7 +141,7 @@ def temperature(snap: dict, height: int) -> dict:
 
 
 def coloured(text: str, acts: np.ndarray, size: str = "1rem") -> str:
-    """HTML: each character on a background from red (−1) through white to blue (+1) by the
+    """HTML: each character on a background from orange (−1) through near-white to blue (+1) by the
     unit's activation at that character (Karpathy's visualisation). text: n chars; acts: [n]."""
     acts = np.asarray(acts, dtype=np.float64)[: len(text)]
     rgb = (colormap(acts[None, :], -1.0, 1.0)[0] * 255).astype(int)

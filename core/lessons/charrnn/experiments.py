@@ -3,7 +3,7 @@ tuned n-gram on the names and stays there, memorises them once dropout is off, w
 and trades safety for variety with the temperature.
 
 Every number is measured on what the page shows: held-out bits/char is the trainer's own
-measurement (``metrics``, the chart's red line and the first readout), the n-gram lines come
+measurement (``metrics``, the chart's orange line and the first readout), the n-gram lines come
 from ``ngram`` (``tuned``: the best of n = 1…5 and k on a grid, the strongest add-k baseline),
 the best-so-far point is ``charts.best_so_far`` (the diamond), the samples are the snapshot's.
 """
@@ -41,7 +41,7 @@ def _read(stem: str) -> dict:
 
 
 def heldout(run) -> float:
-    """The latest held-out bits/char (the chart's red line, the first readout)."""
+    """The latest held-out bits/char (the chart's orange line, the first readout)."""
     return float(run.trainer.metrics.last("heldout_bits"))
 
 

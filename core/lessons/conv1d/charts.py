@@ -12,9 +12,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from core.charts import base, frame, line_chart
+from core.charts import BLUE, ORANGE, base, frame, line_chart
 from core.lessons.conv1d.fields import influence, receptive_field, top_unit_at, unit_anchors
 from core.lessons.conv1d.model import COLORS, MODELS, LayerSpec
+
+# the receptive-field picture: the output, the units that reach it, the rest (core.charts roles,
+# CVD-safe pairs, issue 36)
+RECEPTIVE_COLORS = [BLUE, ORANGE, "#d9d9d9"]
 
 
 def _colors(models: Sequence[str]) -> dict[str, str]:
@@ -134,12 +138,12 @@ def field_chart(T: int, specs: Sequence[LayerSpec], t: int, causal: bool, height
         "layer": [
             {"data": {"name": "future"}, "mark": {"type": "rect", "color": "#fde0dd", "opacity": 0.6},
              "encoding": {"x": {**x_enc, "field": "x"}, "x2": {"field": "x2"}, "tooltip": [{"field": "label"}]}},
-            {"data": {"name": "edges"}, "mark": {"type": "rule", "color": "#ff9f1c", "opacity": 0.6},
+            {"data": {"name": "edges"}, "mark": {"type": "rule", "color": RECEPTIVE_COLORS[1], "opacity": 0.6},
              "encoding": {"x": x_enc, "x2": {"field": "x2"}, "y": y_enc, "y2": {"field": "y2"}}},
             {"data": {"name": "units"}, "mark": {"type": "circle", "size": 28, "opacity": 0.9},
              "encoding": {"x": x_enc, "y": y_enc,
                           "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"},
-                                    "scale": {"domain": kinds, "range": ["#d62728", "#ff9f1c", "#d9d9d9"]}}}},
+                                    "scale": {"domain": kinds, "range": RECEPTIVE_COLORS}}}},
         ],
     })
     return spec

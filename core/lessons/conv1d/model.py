@@ -19,8 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.charts import PALETTE
+
 MODELS = {"lstm": "LSTM", "conv": "Conv1D + pooling", "convlstm": "Conv1D → LSTM", "wavenet": "Dilated causal stack"}
-COLORS = {"lstm": "#1f77b4", "conv": "#d62728", "convlstm": "#2ca02c", "wavenet": "#ff7f0e"}
+COLORS = dict(zip(("lstm", "conv", "convlstm", "wavenet"), PALETTE))     # core.charts: CVD-safe (issue 36)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import numpy as np
 from core import charts
 from core.charts import FONT, base, frame, thin
 
-SERIES_COLORS = {
-    "actual": "#222222",
-    "one-step prediction, train": "#1f77b4",
-    "one-step prediction, test": "#d62728",
-    "recursive forecast": "#ff7f0e",
+SERIES_COLORS = {                          # the shared roles (core.charts, issue 36)
+    "actual": charts.INK,
+    "one-step prediction, train": charts.TRAIN,
+    "one-step prediction, test": charts.HELDOUT,
+    "recursive forecast": charts.FORECAST,
 }
 SERIES_DASH = {"actual": [1, 0], "one-step prediction, train": [1, 0], "one-step prediction, test": [1, 0],
                "recursive forecast": [6, 3]}
@@ -53,7 +53,7 @@ def series_chart(*, x: np.ndarray, values: np.ndarray, pred_x: np.ndarray, pred:
     """Actual series, one-step predictions over train and test, recursive forecast beyond the data.
 
     x, values: [n]; pred_x, pred, is_train: [N]; forecast_x, forecast: [h]. The test part is
-    shaded red and the part beyond the data grey, each labelled; a dashed rule marks the split.
+    shaded orange-red and the part beyond the data grey, each labelled; a dashed rule marks the split.
     The legend (right, so it costs no height) names all four lines, dashes included. ``height`` is
     the plot itself; the axes add about 50 px.
     """
@@ -72,16 +72,16 @@ def series_chart(*, x: np.ndarray, values: np.ndarray, pred_x: np.ndarray, pred:
         "layer": [
             {"data": {"name": "region"}, "transform": [{"filter": "datum.x0 < datum.x1"}], "mark": {"type": "rect"},
              "encoding": {"x": {"field": "x0", "type": "quantitative"}, "x2": {"field": "x1"},
-                          "color": {"value": "#d62728"},
-                          # the test part shaded red, the forecast region a faint grey
+                          "color": {"value": charts.HELDOUT},
+                          # the test part shaded in the held-out colour, the forecast region a faint grey
                           "opacity": {"condition": {"test": f"datum.label == '{BEYOND_LABEL}'", "value": 0.04},
                                       "value": 0.08},
                           "tooltip": [{"field": "label"}]}},
             {"data": {"name": "region"}, "transform": [{"filter": "datum.x0 < datum.x1"}],
-             "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#777"},
+             "mark": {"type": "rule", "strokeDash": [4, 4], "color": charts.NEUTRAL},
              "encoding": {"x": {"field": "x0", "type": "quantitative"}}},
             {"data": {"name": "region"}, "transform": [{"filter": "datum.x0 < datum.x1"}],
-             "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "dy": 4, "color": "#9a3b3b",
+             "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "dy": 4, "color": charts.HELDOUT,
                       "fontSize": FONT - 1},
              "encoding": {"x": {"field": "x0", "type": "quantitative"}, "y": {"value": 0},
                           "text": {"field": "short"}}},
@@ -135,7 +135,7 @@ def framing_chart(values: np.ndarray, look_back: int, *, rows: int = 5, start: i
                   show_values: bool = True, height: int | None = None, title: str | None = None) -> dict:
     """How the series is cut into (X → y) pairs: one row per pair, one column per time index.
 
-    Row i covers the window values[start+i : start+i+L] (input X, blue) and the target
+    Row i covers the window values[start+i : start+i+L] (input X, light blue) and the target
     values[start+i+L] (y, orange). values: [n] (shown as numbers in the cells).
     """
     L = int(look_back)
@@ -157,7 +157,7 @@ def framing_chart(values: np.ndarray, look_back: int, *, rows: int = 5, start: i
     layers = [{"mark": {"type": "rect", "stroke": "white", "strokeWidth": 2},
                "encoding": {"x": enc_x, "y": enc_y,
                             "color": {"field": "role", "type": "nominal", "title": None,
-                                      "scale": {"domain": ["input X", "target y"], "range": ["#9ecae1", "#fdae6b"]},
+                                      "scale": {"domain": ["input X", "target y"], "range": [charts.SKY, charts.ORANGE]},
                                       "legend": {"orient": "top"}},
                             "tooltip": [{"field": "pair"}, {"field": "t"}, {"field": "role"},
                                         {"field": "value", "format": ".4g"}]}}]

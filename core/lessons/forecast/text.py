@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 INTRO = ("The series is cut into **(window → next value)** pairs and a network learns to predict the next "
-         "value from the previous *L*. Compare the **MLP** baseline with **RNN / LSTM / GRU** cells; the red "
+         "value from the previous *L*. Compare the **MLP** baseline with **RNN / LSTM / GRU** cells; the orange-red "
          "region is test data the model never trains on. **One step = one epoch.**")
 
 STATEFUL_CAPTION = ("Stateful run: batches of one pair in time order (the batch-size slider is ignored); the "
@@ -72,7 +72,7 @@ $X_t=(s_{t-L},\dots,s_{t-1})\rightarrow y_t=s_t$. A network $f$ is trained to mi
 error $\frac1N\sum_t (f(X_t)-y_t)^2$ on the training pairs. The error shown is the RMSE
 $\sqrt{\frac1N\sum_t(\hat y_t-y_t)^2}$ in the series' own units (for the airline data, thousands of passengers).
 
-**Test data stays out.** The first part of the series trains the model; the red region is the test part.
+**Test data stays out.** The first part of the series trains the model; the orange-red region is the test part.
 The [0, 1] scaling $z=(v-\min)/(\max-\min)$ uses the *training* part's min and max only, so the test part
 can go above 1 — that is the honest setting, and it is why extrapolating a growing series is hard.
 Turn scaling off to see why the lecture insists on it: sigmoid and tanh gates saturate on inputs in the

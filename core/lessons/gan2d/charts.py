@@ -17,13 +17,14 @@ from core.charts import PALETTE, base, frame, line_chart
 MAX_SHOW = 400             # generated points per cloud
 MAX_REAL = 250             # the real clouds are tight blobs: fewer points show them as well
 MAX_TRAIL = 240            # the faint earlier clouds together
-FAKE_COLOR = "#ff7f0e"
-REAL_COLOR = "#555555"
-EARLIER_COLOR = "#ffcc80"
-COVERED_COLOR = "#111111"
-MISSING_COLOR = "#d62728"
-METHOD_COLORS = {"vanilla": "#d62728", "minimax": "#8c564b", "wgan-gp": "#1f77b4", "mbstd": "#9467bd",
-                 "unrolled": "#2ca02c", "pacgan": "#17becf", "cgan": "#e377c2"}
+# the shared roles (core.charts, issue 36): colours a colour-blind student can tell apart
+FAKE_COLOR = charts.FAKE
+REAL_COLOR = charts.REAL
+EARLIER_COLOR = charts.EARLIER
+COVERED_COLOR = charts.FIELD_MARK      # a cross on the field (its shape tells it from the ring)
+MISSING_COLOR = charts.MISSING
+# seven methods are more than colour alone can keep apart: the legend names each line
+METHOD_COLORS = dict(zip(("wgan-gp", "vanilla", "minimax", "unrolled", "mbstd", "pacgan", "cgan"), PALETTE))
 SETS = ("real", "earlier", "generated", "mode covered", "mode missing")
 SET_COLORS = (REAL_COLOR, EARLIER_COLOR, FAKE_COLOR, COVERED_COLOR, MISSING_COLOR)
 
@@ -55,12 +56,12 @@ def panel_height(n_panels: int, presenting: bool) -> int:
 def legend_html() -> str:
     """The scatter's key, once under the panels (each chart keeps its full height for the data)."""
     dot = "<span style='color:{c};font-size:1.2em'>{s}</span> {t}"
-    items = [dot.format(c=REAL_COLOR, s="●", t="real"), dot.format(c=FAKE_COLOR, s="●", t="generated"),
-             dot.format(c="#f0a040", s="●", t="earlier (faint)"),
+    items = [dot.format(c=REAL_COLOR, s="●", t="real"), dot.format(c=FAKE_COLOR, s="▲", t="generated"),
+             dot.format(c=EARLIER_COLOR, s="●", t="earlier (faint)"),
              dot.format(c=COVERED_COLOR, s="✚", t="mode covered"),
              dot.format(c=MISSING_COLOR, s="◯", t="mode missing"),
-             "background: D(x), <span style='color:#2166ac'>blue = looks real</span>, "
-             "<span style='color:#b2182b'>red = looks fake</span> (WGAN-GP: the critic, scaled)"]
+             f"background: D(x), <span style='color:{charts.BLUE}'>blue = looks real</span>, "
+             f"<span style='color:{charts.VERMILLION}'>orange = looks fake</span> (WGAN-GP: the critic, scaled)"]
     return "<div style='font-size:0.9rem'>" + " &nbsp;·&nbsp; ".join(items) + "</div>"
 
 
@@ -76,13 +77,16 @@ def _field_layers(gx: np.ndarray, gy: np.ndarray, z: np.ndarray, critic: bool, e
 
 def _point_layers(enc_x: dict, enc_y: dict) -> list[dict]:
     """Clouds (real, earlier, generated) and the mode markers: a black cross on a covered mode, a
-    red ring around a missing one. One colour scale, its key drawn once above the panels."""
+    an orange ring around a missing one. One colour scale, its key drawn once above the panels."""
     color = {"field": "set", "type": "nominal", "legend": None,
              "scale": {"domain": list(SETS), "range": list(SET_COLORS)}}
     return [
         {"data": {"name": "points"},
-         "mark": {"type": "circle", "clip": True, "strokeWidth": 0},
+         "mark": {"type": "point", "filled": True, "clip": True, "strokeWidth": 0},
+         # a second cue besides colour (issue 36): generated points are triangles, real ones dots
          "encoding": {"x": enc_x, "y": enc_y, "color": color,
+                      "shape": {"condition": {"test": "datum.set == 'generated'", "value": "triangle-up"},
+                                "value": "circle"},
                       "size": {"condition": {"test": "datum.set == 'generated'", "value": 18}, "value": 10},
                       "opacity": {"condition": {"test": "datum.set == 'earlier'", "value": 0.35}, "value": 0.8}}},
         {"data": {"name": "modes"}, "transform": [{"filter": "datum.set == 'mode covered'"}],
@@ -146,13 +150,13 @@ def samples_chart(*, gx: np.ndarray, gy: np.ndarray, field: np.ndarray | None, c
 
 def coverage_chart(counts: np.ndarray, *, title: str | None = "High-quality samples per mode",
                    height: int = 110) -> dict:
-    """High-quality samples per mode (counts: [K]); a mode with none gets a red marker on the
+    """High-quality samples per mode (counts: [K]); a mode with none gets an orange marker on the
     axis (a bar of height 0 would not show)."""
     counts = np.asarray(counts, dtype=np.float64)
     data = frame(mode=np.arange(1, len(counts) + 1), n=counts,
                  status=["covered" if c > 0 else "missing" for c in counts])
     status = {"field": "status", "type": "nominal", "title": None,
-              "scale": {"domain": ["covered", "missing"], "range": ["#2ca02c", MISSING_COLOR]},
+              "scale": {"domain": ["covered", "missing"], "range": [charts.COVERED, MISSING_COLOR]},
               "legend": {"orient": "bottom"}}
     x = {"field": "mode", "type": "ordinal", "title": "mode", "axis": {"labelOverlap": True, "labelAngle": 0}}
     y = {"field": "n", "type": "quantitative", "title": "samples", "axis": {"format": ",~r"},

@@ -93,7 +93,7 @@ EXPERIMENTS = (
         why=r"$G$ only has to make $D$ say “real”. A single mode does that until $D$ learns that this "
             r"mode is now mostly fake; $G$ then jumps to whichever mode $D$ currently trusts, $D$ follows, "
             r"and so on: the mass hops around the ring instead of spreading over it (the staircase in "
-            r"*Where the mass sat*, the red rings on the scatter). A mode counts as covered when some "
+            r"*Where the mass sat*, the orange rings on the scatter). A mode counts as covered when some "
             r"sample within $3\sigma$ of it is nearest to it; the high-quality share is the fraction of "
             r"samples within $3\sigma$ of any mode, both on 2,500 samples of fixed noise.",
     ),

@@ -54,7 +54,7 @@ EXPLANATION = r"""
 **Mode collapse.** The generator $G$ only has to make the discriminator $D$ say "real". Putting all its
 samples on one mode does that — until $D$ learns that this mode is now mostly fake. $G$ then moves to
 another mode, $D$ follows, and so on: the **where the mass sat** chart (measurement × mode) shows the mass
-hopping instead of converging, and the red rings on the scatter mark the modes nobody visits. Coverage
+hopping instead of converging, and the orange rings on the scatter mark the modes nobody visits. Coverage
 is measured as in the VEEGAN and PacGAN papers: of 2,500 samples, a sample is *high quality* if it is
 within $3\sigma$ of its nearest mode, a mode is *covered* if some high-quality sample is nearest to it, and
 KL compares the histogram of high-quality samples over the modes with the uniform one

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core import charts
 from core.charts import FONT, PALETTE, base, frame, line_chart
 from core.lessons.lstm.viewer import BACKWARD_VIEW, FORWARD_VIEW
 
@@ -42,10 +43,11 @@ def heatmap(values: np.ndarray, *, title: str, key: str = "h", t_mark: int | Non
     if log_abs:
         with np.errstate(divide="ignore"):
             z = np.maximum(np.log10(np.abs(z)), LOG_FLOOR)
-        dom, scheme, z_title = (LOG_FLOOR, 0.0), "viridis", "log₁₀|·|"
+        dom, scheme, z_title = (LOG_FLOOR, 0.0), {"scheme": "viridis"}, "log₁₀|·|"
     else:
         dom = _domain(key)
-        scheme = "blues" if dom[0] == 0.0 else "redblue"
+        # signed values: the shared CVD-safe diverging map (issue 36), blue +, orange −
+        scheme = {"scheme": "blues"} if dom[0] == 0.0 else charts.DIVERGING_SCALE
         z_title = "value"
     data = frame(t=tt.ravel(), unit=uu.ravel(), z=z, value=v.ravel())
     enc_x = {"field": "t", "type": "quantitative", "title": "time step t",
@@ -63,7 +65,7 @@ def heatmap(values: np.ndarray, *, title: str, key: str = "h", t_mark: int | Non
             "x": {**enc_x, "field": "t0"}, "x2": {"field": "t1"},
             "y": {**enc_y, "field": "u0"}, "y2": {"field": "u1"},
             "color": {"field": "z", "type": "quantitative", "title": z_title,
-                      "scale": {"scheme": scheme, "domain": list(dom), "clamp": True},
+                      "scale": {**scheme, "domain": list(dom), "clamp": True},
                       "legend": {"orient": "right", "gradientLength": 60}},
             "tooltip": [{"field": "t", "title": "t"}, {"field": "unit"},
                         {"field": "value", "format": ".4g"}],
@@ -118,7 +120,7 @@ def steps_back_chart(profiles: dict[str, np.ndarray], *, title: str, mark_k: int
     """Gradient norms against steps back k (log y). profiles[label]: [T] (index = k).
 
     colors: label -> colour (default: each cell's colour when the label starts with its name, so
-    the LSTM is blue, the GRU green and the RNN red in every chart). The legend wraps in 2 columns.
+    the LSTM is blue, the GRU light blue and the RNN orange in every chart). The legend wraps in 2 columns.
     """
     n = max((len(v) for v in profiles.values()), default=0)
     ks = np.arange(n, dtype=np.float64)

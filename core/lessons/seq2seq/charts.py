@@ -13,7 +13,7 @@ from core import charts
 
 PLAIN, ATTN = "no attention", "with attention"
 PLAIN_LONG, ATTN_LONG = "none, longest", "attention, longest"     # the longest held-out inputs
-COLORS = {PLAIN: "#d62728", ATTN: "#1f77b4"}
+COLORS = {PLAIN: charts.BASELINE, ATTN: charts.REMEDY}       # core.charts roles (issue 36)
 
 
 def accuracy(m: dict[str, np.ndarray], height: int, longest: bool = True) -> dict:
@@ -24,7 +24,7 @@ def accuracy(m: dict[str, np.ndarray], height: int, longest: bool = True) -> dic
         series.update({PLAIN_LONG: m["long_plain"], ATTN_LONG: m["long_attn"]})
     spec = charts.line_chart(
         m["step"], series, title="Held-out exact match", y_title="share exactly right", y_domain=(0.0, 1.0),
-        height=height, colors={PLAIN: COLORS[PLAIN], ATTN: COLORS[ATTN], PLAIN_LONG: "#ff9896", ATTN_LONG: "#aec7e8"})
+        height=height, colors={PLAIN: COLORS[PLAIN], ATTN: COLORS[ATTN], PLAIN_LONG: charts.BASELINE_LIGHT, ATTN_LONG: charts.REMEDY_LIGHT})
     spec["config"]["legend"] = {**spec["config"]["legend"], "columns": 2}     # at most two rows
     return spec
 

@@ -17,8 +17,8 @@ EXPLANATION = r"""
 Without attention the decoder starts from $s_0 = h_S$ and never sees the input again: everything —
 the weekday it must ignore, the month's name it must turn into two digits, the year — has to fit into
 those $H$ numbers, and the more there is to carry, the more of it has been overwritten. *Reverse a
-digit string* shows it on the length chart: every digit is new information, and the red line (no
-attention) falls to zero for long strings while the blue one stays near the top. On *dates* the red
+digit string* shows it on the length chart: every digit is new information, and the orange line (no
+attention) falls to zero for long strings while the blue one stays near the top. On *dates* the orange
 line stays roughly flat: a long format (`monday, the 3rd of may 1999`) carries no more than a short
 one (`05/03/99`), so length alone does not crowd the vector.
 
