@@ -127,6 +127,15 @@ def wait_counter_moves(pg, timeout_ms: int = 15000) -> None:
         " return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > 0; }", timeout=timeout_ms)
 
 
+def open_settings(pg) -> None:
+    """Unfold the page's ⚙️ Settings (folded when a page opens, so the live view and the guide
+    share the first screen)."""
+    box = pg.locator("[data-testid=stExpander] details").filter(has_text="Settings").first
+    box.wait_for(state="attached")
+    if box.get_attribute("open") is None:
+        box.locator("summary").first.click()
+
+
 def click_train(pg, lesson: str) -> None:
     """Choose ▶ Train on the lesson's Train/Pause control."""
     pg.locator(f".st-key-{lesson}_run").get_by_role("radio", name="Train").click()

@@ -195,6 +195,18 @@ def _predict_and_reveal(page: Page, exp: Experiment, index: int) -> None:
     st.markdown(f"**Why.** {exp.why}")
 
 
+def beside_live_view(page: Page, guide: Guide | None, to_widgets: Callable[[Any], dict[str, Any]],
+                     pause: Callable[[Page], None], step_unit: str) -> Any:
+    """The guide in a column beside the live view; returns the live view's container."""
+    if guide is None:
+        return st.container()
+    # the live view keeps most of the width; on a projector a little more
+    main, side = st.columns([3.6, 1] if page.presenting else [3, 1], gap="small")
+    with side:
+        panel(page, guide, to_widgets, pause, step_unit)
+    return main
+
+
 def declared_widgets(page: Page, guide: Guide) -> Callable[[Any], dict[str, Any]]:
     """Widget values for a config from its declarations alone (``Form.to_widgets`` without a form:
     for a view of the page that draws no settings form)."""

@@ -24,8 +24,9 @@ def shown(key: str) -> str:
 
 def keys_help(page: Page, toggle: Callable[[Page], Any]) -> None:
     """The keys' popover, and the hidden button that carries the Train/Pause key."""
+    # hidden by the page's CSS (core.ui.page): a <style> element here would take a row's gap
+    # and push the popover below the other buttons (38 px on a projector)
     st.button("⏯", key=page.key("train_key"), on_click=toggle, args=(page,), shortcut=KEYS["train"])
-    st.markdown(f"<style>.st-key-{page.key('train_key')} {{ display: none; }}</style>", unsafe_allow_html=True)
     with st.popover("⌨️", help="Keyboard and clicker keys"):
         st.markdown("**Keys** (not while typing in a box)\n\n" + "\n".join(
             f"- **{shown(k)}**: {what}" for k, what in HELP))

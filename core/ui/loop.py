@@ -223,12 +223,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         if runner is None:
             return None
 
-    main = st.container()
-    if guide is not None:
-        # the live view keeps most of the width; on a projector a little more
-        main, side = st.columns([3.6, 1] if page.presenting else [3, 1], gap="small")
-        with side:
-            guide_ui.panel(page, guide, to_widgets, _set_paused, step_unit)
+    main = guide_ui.beside_live_view(page, guide, to_widgets, _set_paused, step_unit)
     with main:
         _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
         show_notice(page)

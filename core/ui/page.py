@@ -36,7 +36,9 @@ class Page:
 
 # Live images are sent at their own size (a 16×16 digit is 16×16 pixels) and enlarged by the
 # browser: without this they would be smeared by smoothing.
-_IMAGE_CSS = '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }'
+_IMAGE_CSS = ('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }\n'
+              # the button that carries the Train/Pause key (core.ui.keys) is not shown
+              '[class*="_train_key"] { display: none; }')
 # Presentation mode (a projector at 1280×720): bigger type, less padding, the header made thin
 # and see-through so the title clears it, and anything marked advanced hidden.
 _PRESENT_CSS = """

@@ -1,6 +1,6 @@
 """Presentation mode presents: at 1280×720 with ?present=true, after Train, every lesson shows its
 main live chart whole on the first screen, with the title clear of Streamlit's header; on a
-1440×900 laptop the main chart is in view after Train too. The main chart is the first chart or
+1440×900 laptop the main chart is in view after Train too, with the guide beside it. The main chart is the first chart or
 live image after the controls. Also: one click on Pause stops the counter (no re-click)."""
 import time
 
@@ -61,5 +61,10 @@ def test_laptop_shows_the_live_chart_after_train(chromium, app_url, lesson):
         box = page.locator(MAIN).first.bounding_box()
         assert box and box["y"] + min(box["height"], 200) <= 900, \
             f"{lesson}: the live chart starts at {box['y']:.0f} px on a 900 px screen"
+        # the guide shares the first screen: its step, its title and its Set-up button in view
+        guide = page.locator(f".st-key-{lesson}_guide").first.bounding_box()
+        setup = page.locator(f".st-key-{lesson}_guide_setup").first.bounding_box()
+        assert guide and setup and guide["x"] > box["x"] and setup["y"] + setup["height"] <= 900, \
+            f"{lesson}: the guide is not beside the live view on the first screen ({guide}, {setup})"
     finally:
         context.close()

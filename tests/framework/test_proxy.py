@@ -26,7 +26,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import ARTIFACTS, click_pause, click_train, counter, wait_connected, wait_counter_moves
+from conftest import (ARTIFACTS, click_pause, click_train, counter, open_settings, wait_connected,
+                      wait_counter_moves)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVE = ROOT / "scripts" / "serve.py"
@@ -313,6 +314,7 @@ def test_upload_goes_through_the_proxy_to_the_sessions_worker(hall, chromium):
         mine = _cookie(ctx)
         data = "month,passengers\n" + "".join(f"{1949 + i // 12}-{i % 12 + 1:02d},{100 + i * 3 + (i % 12) * 5}\n"
                                                for i in range(48))
+        open_settings(page)                       # the uploader is among the settings
         uploader = page.locator("[data-testid=stFileUploader] input[type=file]").first
         uploader.wait_for(state="attached")
         uploader.set_input_files(files=[{"name": "hall.csv", "mimeType": "text/csv", "buffer": data.encode()}])

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 import torch
 
-from conftest import (ARTIFACTS, click_pause, click_train, counter, page_problems, server_log_tail, wait_connected,
+from conftest import (ARTIFACTS, click_pause, click_train, counter, open_settings, page_problems, server_log_tail, wait_connected,
                       wait_counter_moves, wait_counter_settles)
 
 from core import registry
@@ -76,6 +76,7 @@ def test_hostile_upload_is_refused_with_a_message(page, app_url, tmp_path):
 def test_lesson_link_pins_settings_read_only(page, app_url):
     page.goto(f"{app_url}/gan1d?gan1d_lr_d=0.01&gan1d_hide=lr_d,k")
     wait_connected(page)
+    open_settings(page)
     pinned = page.locator(".st-key-gan1d_lr_d").filter(has_text="🔒")
     pinned.wait_for()
     assert "🔒" in pinned.inner_text() and "0.01" in pinned.inner_text()
