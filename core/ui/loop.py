@@ -29,6 +29,7 @@ from core.device import describe_device
 from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
+from core.ui import classroom  # issue 35 hook
 from core.ui.page import PAUSE, TRAIN, Page, begin_frame
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
@@ -207,6 +208,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     to_widgets = to_widgets or (lambda c: {})
     if ss.pop(page.key("pause_now"), False):       # set by a frame that saw a blow-up
         ss[page.key("run")] = PAUSE
+    classroom.resume(page, from_checkpoint or getattr(make_trainer, "from_checkpoint", None), lambda t: _install(page, t))  # issue 35 hook
     error = _reconcile(page, config, make_trainer)
     runner = _runner(page)
     if error is not None:
@@ -307,6 +309,7 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
             runner.stop_background()     # waits for the chunk under way (at most one evaluation)
             t_gate = time.perf_counter()          # the frame's own cost, not its waits
             snap = runner.latest_snapshot(**snapshot_kwargs)   # the trainer is still here
+            classroom.after_frame(page, runner)  # issue 35 hook: publish to the class (never blocks)
             # Only the snapshot needs the trainer still: train on while the charts are drawn
             # (live/headless 0.63 → 0.70 over ten lessons; DASH_TRAIN_WHILE_DRAWING=0: the old order).
             if running and not runner.error and TRAIN_WHILE_DRAWING:

@@ -1,0 +1,284 @@
+"""The class on a student's pages (issue 35): the sidebar's 👥 Class box, publishing from the live
+loop, and a run that continues after its worker died. The lecturer's page is core/ui/lecturer.py.
+
+Three hooks, one line each, are all the rest of the UI knows of it:
+  * ``sidebar_box(lesson)`` in ``page_setup`` (join with a code and a nickname, see that you share,
+    leave; the lecturer's notices, one click to follow);
+  * ``after_frame(page, runner)`` in the live loop's frame, while the trainer is stopped for the
+    snapshot: every SUMMARY_SECONDS a summary, every CHECKPOINT_SECONDS the checkpoint, handed to
+    the process's publisher (a dict insert; the writing is its thread's);
+  * ``resume(page, from_checkpoint, install)`` in ``live_panel`` before a session's first run is
+    built: a joined session whose lesson has a saved checkpoint continues from it.
+
+Who is in which class travels in the page's address (``?class=K7Q2&run=<token>``), so a reconnect
+to another worker, or a reload, finds the run again; the token is 128 random bits and only the
+student's own page shows it. Nothing is published before the student joins.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core import registry
+from core.classroom import codes, view
+from core.classroom.publish import (CHECKPOINT_SECONDS, SUMMARY_SECONDS, CheckpointError, checkpoint_of,
+                                    publisher, resume_state, summarize)
+from core.classroom.store import StoreError, shared
+
+if TYPE_CHECKING:
+    from core.live import LiveRunner
+    from core.ui.page import Page
+
+CODE, TOKEN, NICK = "class_code", "class_token", "class_nick"
+NOTICE_SECONDS = 5.0      # a page that is not training looks for the lecturer's notices this often
+UNAVAILABLE = ("The class view is unavailable right now (the class store cannot be reached). Your run "
+               "goes on here and is shared again when the store is back.")
+
+
+def joined() -> tuple[str, str, str] | None:
+    """(class code, run token, nickname) of this session, or None."""
+    ss = st.session_state
+    return (ss[CODE], ss[TOKEN], ss.get(NICK, "")) if ss.get(CODE) and ss.get(TOKEN) else None
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "-"
+
+
+# ------------------------------------------------------------------------------ joining
+
+def _rejoin_from_url() -> None:
+    """A new session opened with ``?class=…&run=…`` (a reconnect, a reload, a followed notice)."""
+    ss = st.session_state
+    if joined() or ss.get("class_rejoin_tried"):
+        return
+    code, token = codes.normal_code(st.query_params.get("class", "")), st.query_params.get("run", "")
+    if not code or not codes.valid_token(token):
+        return
+    ss["class_rejoin_tried"] = True
+    why = codes.LIMITER.allow(_session_id())
+    if why:
+        ss["class_error"] = why
+        return
+    try:
+        nick = shared().member(code, token)
+    except StoreError:
+        ss["class_error"] = UNAVAILABLE
+        return
+    if nick is None:
+        codes.LIMITER.failed()
+        del st.query_params["run"]
+        ss["class_error"] = "That class link has expired or you left the class: join again below."
+        return
+    ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+
+
+def _on_join() -> None:
+    ss = st.session_state
+    try:
+        nick = codes.clean_nickname(ss.get("class_join_nick", ""))
+    except ValueError as e:
+        ss["class_error"] = str(e)
+        return
+    why = codes.LIMITER.allow(_session_id())
+    code = codes.normal_code(ss.get("class_join_code", ""))
+    if why or code is None:
+        ss["class_error"] = why or (f"A class code has {codes.CODE_LENGTH} letters and digits, as your "
+                                    "lecturer shows it.")
+        return
+    try:
+        token = shared().join(code, nick)
+    except StoreError:
+        ss["class_error"] = UNAVAILABLE
+        return
+    if token is None:
+        codes.LIMITER.failed()
+        ss["class_error"] = "There is no class with that code now: check it with your lecturer."
+        return
+    ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+    st.query_params["class"], st.query_params["run"] = code, token
+
+
+def _on_leave() -> None:
+    ss = st.session_state
+    token = ss.get(TOKEN)
+    for k in (CODE, TOKEN, NICK):
+        ss.pop(k, None)
+    for k in ("class", "run"):
+        if k in st.query_params:
+            del st.query_params[k]
+    try:
+        if token:
+            shared().leave(token)       # everything published is deleted with the membership
+    except StoreError:
+        ss["class_error"] = ("You left, but the store could not be reached to delete what you shared; "
+                             f"it is deleted with the class (after {12} hours).")
+
+
+def _keep_in_url() -> None:
+    """Page navigation clears the address's parameters: put the class back (a reconnect reads it)."""
+    j = joined()
+    if j is not None:
+        if st.query_params.get("class") != j[0]:
+            st.query_params["class"] = j[0]
+        if st.query_params.get("run") != j[1]:
+            st.query_params["run"] = j[1]
+
+
+def sidebar_box(lesson: str) -> None:
+    """The sidebar's 👥 Class box (called inside ``st.sidebar`` by ``page_setup``)."""
+    if lesson == "class":                  # the lecturer's own page
+        return
+    ss = st.session_state
+    go = ss.pop("class_go", None)
+    if go is not None:                      # a followed notice: the student clicked Open
+        st.switch_page(go[0], query_params=go[1])
+    _rejoin_from_url()
+    _keep_in_url()
+    j = joined()
+    if "class_join_code" not in ss:
+        ss["class_join_code"] = st.query_params.get("class", "")
+    with st.expander("👥 Class", expanded=j is not None or "class" in st.query_params):
+        err = ss.pop("class_error", None)
+        if err:
+            st.error(err)
+        if j is None:
+            st.caption("Join your lecturer's class to share your runs with them: a nickname, settings, "
+                       "step and curves, nothing else. Nothing is shared until you join.")
+            st.text_input("Class code", key="class_join_code", max_chars=12)
+            st.text_input("Nickname", key="class_join_nick", max_chars=codes.NICK_MAX,
+                          help="Any name but your real one; the lecturer sees it beside your run.")
+            st.button("Join", key="class_join_btn", on_click=_on_join)
+            return
+        st.markdown(f"🟢 **Sharing** your runs with class **{j[0]}** as **{codes.escape_markdown(j[2])}**.")
+        if not publisher().status()[0]:
+            st.warning(UNAVAILABLE, icon="⚠️")
+        st.button("Leave the class", key="class_leave_btn", on_click=_on_leave,
+                  help="Stop sharing and delete what you shared.")
+    _notices_fragment(lesson)
+
+
+# ------------------------------------------------------------------------------ the lecturer's notices
+
+def _news(info: dict[str, Any] | None) -> tuple:
+    info = info or {}
+    return ((info.get("message") or {}).get("id"), (info.get("sweep") or {}).get("id"))
+
+
+def _on_follow(page: str, params: dict[str, str], seen: tuple[str, Any]) -> None:
+    st.session_state["class_go"] = (page, params)
+    st.session_state[seen[0]] = seen[1]
+
+
+def _on_dismiss(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def _notices_fragment(lesson: str) -> None:
+    training = st.session_state.get(f"{lesson}_run") == "▶ Train"     # core.ui.page.TRAIN
+    # While training, the live frame looks (``after_frame``); else this box, every few seconds.
+
+    @st.fragment(run_every=None if training else NOTICE_SECONDS)
+    def notices() -> None:
+        if st.session_state.get("class_go") is not None:
+            st.rerun()                      # a click inside the fragment: the full run switches page
+        j = joined()
+        if j is None:
+            return
+        info = publisher().class_info(j[0])
+        st.session_state["class_news_shown"] = _news(info)
+        if info:
+            _message(info.get("message"))
+            _sweep(info.get("sweep"), j[1])
+
+    notices()
+
+
+def _message(msg: dict[str, Any] | None) -> None:
+    ss = st.session_state
+    if not msg or msg.get("id", 0) <= ss.get("class_msg_done", 0):
+        return
+    with st.container(border=True):
+        st.markdown("📣 **From your lecturer:** " + codes.escape_markdown(msg.get("text", "")))
+        a, b = st.columns(2)
+        a.button("Open", key="class_msg_open", type="primary", on_click=_on_follow,
+                 args=(msg["page"], dict(msg.get("params") or {}), ("class_msg_done", msg["id"])))
+        b.button("Dismiss", key="class_msg_dismiss", on_click=_on_dismiss, args=("class_msg_done", msg["id"]))
+
+
+def _sweep(sweep: dict[str, Any] | None, token: str) -> None:
+    ss = st.session_state
+    if not sweep or sweep.get("id") == ss.get("class_sweep_done") or sweep["lesson"] not in registry.BY_KEY:
+        return
+    lesson, setting = sweep["lesson"], sweep["setting"]
+    d = view.declarations(lesson)[setting]
+    with st.container(border=True):
+        st.markdown(f"🧪 **Class sweep** in *{registry.lesson(lesson).title}*: everyone trains with the same "
+                    f"settings except **{d.label}**. Your value (dealt; you may pick another):")
+        values = list(sweep["values"])
+        mine = st.selectbox(d.label, values, index=values.index(view.dealt_value(sweep, token)),
+                            format_func=lambda v: view.url_value(lesson, setting, v), key="class_sweep_value",
+                            label_visibility="collapsed")
+        a, b = st.columns(2)
+        a.button("Open with these settings", key="class_sweep_open", type="primary", on_click=_on_follow,
+                 args=(*view.sweep_link(sweep, mine), ("class_sweep_done", sweep.get("id"))))
+        b.button("Dismiss", key="class_sweep_dismiss", on_click=_on_dismiss, args=("class_sweep_done", sweep.get("id")))
+
+
+# ------------------------------------------------------------------------------ the live loop's hooks
+
+def after_frame(page: "Page", runner: "LiveRunner") -> None:
+    """Publish the joined run (never blocks: the publisher's thread writes). Called while the
+    trainer is stopped for the frame's snapshot, so the summary and checkpoint are consistent."""
+    j = joined()
+    if j is None:
+        return
+    ss = st.session_state
+    now = time.monotonic()
+    t_sum, s_sum, t_ck, s_ck = ss.get(page.key("class_pub"), (-1e9, -1, -1e9, -1))
+    trainer = runner.trainer
+    step = int(trainer.step_count)
+    if now - t_sum >= SUMMARY_SECONDS and (step != s_sum or now - t_sum >= 30):
+        try:
+            summary = summarize(trainer, j[1], j[0])
+            ckpt = None
+            if now - t_ck >= CHECKPOINT_SECONDS and step != s_ck and step > 0 and not runner.error:
+                ckpt = checkpoint_of(trainer)
+                t_ck, s_ck = now, step
+            publisher().offer(summary, ckpt)
+            ss[page.key("class_pub")] = (now, step, t_ck, s_ck)
+        except Exception:                   # a summary must never take the frame down
+            ss[page.key("class_pub")] = (now, s_sum, t_ck, s_ck)
+    if page.train_chosen() and _news(publisher().class_info(j[0])) != ss.get("class_news_shown", (None, None)):
+        ss["class_news_shown"] = _news(publisher().class_info(j[0]))
+        st.rerun()                          # a full run draws the new notice in the sidebar
+
+
+def resume(page: "Page", from_checkpoint: Callable[[dict[str, Any], Any], Any] | None,
+           install: Callable[[Any], None]) -> None:
+    """A joined session's first run of a lesson: continue from the run's last saved checkpoint
+    (read back as an upload is: ``read_checkpoint_bytes``, then the lesson's ``from_checkpoint``)."""
+    ss = st.session_state
+    j = joined()
+    if j is None or from_checkpoint is None or ss.get(page.key("runner")) is not None \
+            or ss.get(page.key("class_resumed")):
+        return
+    ss[page.key("class_resumed")] = True
+    if not publisher().status()[0]:
+        return
+    try:
+        state = resume_state(shared(), j[1], page.lesson)
+        if state is None:
+            return
+        saved = time.time() - state.pop("_saved_at")
+        trainer = from_checkpoint(state, page.device)
+    except (StoreError, CheckpointError, ValueError, KeyError, TypeError) as e:
+        ss[page.key("notice")] = ("warning", f"Your saved run could not be restored ({e}); it starts again at step 0.")
+        return
+    install(trainer)
+    ss[page.key("notice")] = ("success", f"Welcome back: your run continues from step {trainer.step_count:,}, "
+                                         f"saved {max(0, saved):.0f} s ago (the class store keeps it).")
