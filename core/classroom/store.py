@@ -92,7 +92,10 @@ def make_engine(url: str) -> Engine:
     u = sa.engine.make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            pathlib.Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                pathlib.Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:          # reported as StoreError on first use, like any store away
+                pass
         engine = sa.create_engine(u, connect_args={"timeout": TIMEOUT_SECONDS, "check_same_thread": False},
                                   pool_size=4, max_overflow=4, pool_timeout=TIMEOUT_SECONDS)
 

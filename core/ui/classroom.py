@@ -140,8 +140,6 @@ def sidebar_box(lesson: str) -> None:
     _rejoin_from_url()
     _keep_in_url()
     j = joined()
-    if "class_join_code" not in ss:
-        ss["class_join_code"] = st.query_params.get("class", "")
     with st.expander("👥 Class", expanded=j is not None or "class" in st.query_params):
         err = ss.pop("class_error", None)
         if err:
@@ -149,7 +147,8 @@ def sidebar_box(lesson: str) -> None:
         if j is None:
             st.caption("Join your lecturer's class to share your runs with them: a nickname, settings, "
                        "step and curves, nothing else. Nothing is shared until you join.")
-            st.text_input("Class code", key="class_join_code", max_chars=12)
+            st.text_input("Class code", value=st.query_params.get("class", ""), key="class_join_code",
+                          max_chars=12)       # a link ?class=K7Q2 fills it in
             st.text_input("Nickname", key="class_join_nick", max_chars=codes.NICK_MAX,
                           help="Any name but your real one; the lecturer sees it beside your run.")
             st.button("Join", key="class_join_btn", on_click=_on_join)

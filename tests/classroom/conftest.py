@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import pg as pgserver
+from classroom import pg as pgserver  # tests/classroom/pg.py
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -37,9 +37,13 @@ def pg_url():
         scratch.stop()
 
 
+_DB_NUMBER = iter(range(1, 10**6))
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request, tmp_path):
-    """A fresh, empty store URL on each backend (PostgreSQL: the tables dropped first)."""
+    """A fresh, empty store URL on each backend (PostgreSQL: a new database per test, so no
+    engine of an earlier test holds plans or connections on its tables)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'class.db'}"
         return
@@ -47,11 +51,12 @@ def store_url(request, tmp_path):
     import sqlalchemy as sa
 
     from core.classroom import store as st
-    engine = sa.create_engine(st.database_url(url))
-    with engine.begin() as conn:
-        st.metadata.drop_all(conn)
+    name = f"dash_test_{os.getpid()}_{next(_DB_NUMBER)}"
+    engine = sa.create_engine(st.database_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    yield url
+    yield url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

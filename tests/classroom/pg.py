@@ -88,3 +88,30 @@ def wait_ready(url: str, timeout: float = 30) -> None:
                 time.sleep(0.3)
     finally:
         engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    """``pg.py start`` prints the URL and the folder; ``pg.py stop FOLDER`` (scripts/test.sh)."""
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+    if argv[:1] == ["start"]:
+        scratch = Scratch()
+        url = scratch.start()
+        wait_ready(url)
+        print(url)
+        print(scratch.dir)
+        return 0
+    if argv[:1] == ["stop"] and len(argv) == 2:
+        scratch = Scratch.__new__(Scratch)
+        scratch.dir = pathlib.Path(argv[1])
+        scratch.data, scratch.bin = scratch.dir / "data", bin_dir()
+        scratch.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        scratch.stop()
+        return 0
+    print("usage: pg.py start | pg.py stop FOLDER", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+    raise SystemExit(main(sys.argv[1:]))
