@@ -1,14 +1,14 @@
 """The class on a student's pages (issue 35): the sidebar's 👥 Class box, publishing from the live
 loop, and a run that continues after its worker died. The lecturer's page is core/ui/lecturer.py.
 
-Three hooks, one line each, are all the rest of the UI knows of it:
+Three hooks, one line each (page.py 1, loop.py 2, marked "issue 35 hook"), are all the rest of the UI knows of it:
   * ``sidebar_box(lesson)`` in ``page_setup`` (join with a code and a nickname, see that you share,
     leave; the lecturer's notices, one click to follow);
-  * ``after_frame(page, runner)`` in the live loop's frame, while the trainer is stopped for the
+  * ``after_frame(page, runner, snap)`` in the live loop's frame, while the trainer is stopped for the
     snapshot: every SUMMARY_SECONDS a summary, every CHECKPOINT_SECONDS the checkpoint, handed to
     the process's publisher (a dict insert; the writing is its thread's);
-  * ``resume(page, from_checkpoint, install)`` in ``live_panel`` before a session's first run is
-    built: a joined session whose lesson has a saved checkpoint continues from it.
+  * ``resumed(page, make_trainer)`` where the live loop builds a session's first run: a joined
+    session whose lesson has a saved checkpoint continues from it.
 
 Who is in which class travels in the page's address (``?class=K7Q2&run=<token>``), so a reconnect
 to another worker, or a reload, finds the run again; the token is 128 random bits and only the
@@ -17,7 +17,7 @@ student's own page shows it. Nothing is published before the student joins.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from core.live import LiveRunner
     from core.ui.page import Page
 
+T = TypeVar("T")
 CODE, TOKEN, NICK = "class_code", "class_token", "class_nick"
 NOTICE_SECONDS = 5.0      # a page that is not training looks for the lecturer's notices this often
 UNAVAILABLE = ("The class view is unavailable right now (the class store cannot be reached). Your run "
@@ -230,12 +231,13 @@ def _sweep(sweep: dict[str, Any] | None, token: str) -> None:
 
 # ------------------------------------------------------------------------------ the live loop's hooks
 
-def after_frame(page: "Page", runner: "LiveRunner") -> None:
-    """Publish the joined run (never blocks: the publisher's thread writes). Called while the
-    trainer is stopped for the frame's snapshot, so the summary and checkpoint are consistent."""
+def after_frame(page: "Page", runner: "LiveRunner", snap: T) -> T:
+    """Publish the joined run (never blocks: the publisher's thread writes); returns ``snap``, the
+    frame's snapshot. Called while the trainer is stopped for that snapshot, so the summary and
+    the checkpoint are consistent."""
     j = joined()
     if j is None:
-        return
+        return snap
     ss = st.session_state
     now = time.monotonic()
     t_sum, s_sum, t_ck, s_ck = ss.get(page.key("class_pub"), (-1e9, -1, -1e9, -1))
@@ -255,29 +257,31 @@ def after_frame(page: "Page", runner: "LiveRunner") -> None:
     if page.train_chosen() and _news(publisher().class_info(j[0])) != ss.get("class_news_shown", (None, None)):
         ss["class_news_shown"] = _news(publisher().class_info(j[0]))
         st.rerun()                          # a full run draws the new notice in the sidebar
+    return snap
 
 
-def resume(page: "Page", from_checkpoint: Callable[[dict[str, Any], Any], Any] | None,
-           install: Callable[[Any], None]) -> None:
-    """A joined session's first run of a lesson: continue from the run's last saved checkpoint
-    (read back as an upload is: ``read_checkpoint_bytes``, then the lesson's ``from_checkpoint``)."""
+def resumed(page: "Page", make_trainer: Any) -> Any | None:
+    """A joined session's first run of a lesson: a trainer continuing from the run's last saved
+    checkpoint (read back as an upload is: ``read_checkpoint_bytes``, then the lesson's
+    ``from_checkpoint``), or None (not joined, nothing saved, already tried, or the lesson builds
+    its runs with a function that has no ``from_checkpoint``, as forecasting does)."""
     ss = st.session_state
     j = joined()
-    if j is None or from_checkpoint is None or ss.get(page.key("runner")) is not None \
-            or ss.get(page.key("class_resumed")):
-        return
+    from_checkpoint = getattr(make_trainer, "from_checkpoint", None)
+    if j is None or from_checkpoint is None or ss.get(page.key("class_resumed")):
+        return None
     ss[page.key("class_resumed")] = True
     if not publisher().status()[0]:
-        return
+        return None
     try:
         state = resume_state(shared(), j[1], page.lesson)
         if state is None:
-            return
+            return None
         saved = time.time() - state.pop("_saved_at")
         trainer = from_checkpoint(state, page.device)
     except (StoreError, CheckpointError, ValueError, KeyError, TypeError) as e:
         ss[page.key("notice")] = ("warning", f"Your saved run could not be restored ({e}); it starts again at step 0.")
-        return
-    install(trainer)
+        return None
     ss[page.key("notice")] = ("success", f"Welcome back: your run continues from step {trainer.step_count:,}, "
                                          f"saved {max(0, saved):.0f} s ago (the class store keeps it).")
+    return trainer
