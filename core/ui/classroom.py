@@ -17,7 +17,7 @@ student's own page shows it. Nothing is published before the student joins.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -52,6 +52,25 @@ def _session_id() -> str:
 
 # ------------------------------------------------------------------------------ joining
 
+def _attempt(ask: Callable[[], Any], refused: str) -> Any | None:
+    """One rate-limited question to the store on the way into a class: its answer, or None with
+    the reason left for the box (too many tries, the store away, ``refused`` for a wrong code)."""
+    ss = st.session_state
+    why = codes.LIMITER.allow(_session_id())
+    if why:
+        ss["class_error"] = why
+        return None
+    try:
+        answer = ask()
+    except StoreError:
+        ss["class_error"] = UNAVAILABLE
+        return None
+    if answer is None:
+        codes.LIMITER.failed()
+        ss["class_error"] = refused
+    return answer
+
+
 def _rejoin_from_url() -> None:
     """A new session opened with ``?class=…&run=…`` (a reconnect, a reload, a followed notice)."""
     ss = st.session_state
@@ -61,19 +80,11 @@ def _rejoin_from_url() -> None:
     if not code or not codes.valid_token(token):
         return
     ss["class_rejoin_tried"] = True
-    why = codes.LIMITER.allow(_session_id())
-    if why:
-        ss["class_error"] = why
-        return
-    try:
-        nick = shared().member(code, token)
-    except StoreError:
-        ss["class_error"] = UNAVAILABLE
-        return
+    nick = _attempt(lambda: shared().member(code, token),
+                    "That class link has expired or you left the class: join again below.")
     if nick is None:
-        codes.LIMITER.failed()
-        del st.query_params["run"]
-        ss["class_error"] = "That class link has expired or you left the class: join again below."
+        if "class_error" in ss and "expired" in ss["class_error"]:
+            del st.query_params["run"]
         return
     ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
 
@@ -85,23 +96,16 @@ def _on_join() -> None:
     except ValueError as e:
         ss["class_error"] = str(e)
         return
-    why = codes.LIMITER.allow(_session_id())
     code = codes.normal_code(ss.get("class_join_code", ""))
-    if why or code is None:
-        ss["class_error"] = why or (f"A class code has {codes.CODE_LENGTH} letters and digits, as your "
-                                    "lecturer shows it.")
+    if code is None:
+        codes.LIMITER.allow(_session_id())          # a malformed code counts as a try too
+        ss["class_error"] = f"A class code has {codes.CODE_LENGTH} letters and digits, as your lecturer shows it."
         return
-    try:
-        token = shared().join(code, nick)
-    except StoreError:
-        ss["class_error"] = UNAVAILABLE
-        return
-    if token is None:
-        codes.LIMITER.failed()
-        ss["class_error"] = "There is no class with that code now: check it with your lecturer."
-        return
-    ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
-    st.query_params["class"], st.query_params["run"] = code, token
+    token = _attempt(lambda: shared().join(code, nick),
+                     "There is no class with that code now: check it with your lecturer.")
+    if token is not None:
+        ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+        st.query_params["class"], st.query_params["run"] = code, token
 
 
 def _on_leave() -> None:
@@ -189,6 +193,8 @@ def _notices_fragment(lesson: str) -> None:
         j = joined()
         if j is None:
             return
+        if not training:
+            _publish_paused(lesson, j)
         info = publisher().class_info(j[0])
         st.session_state["class_news_shown"] = _news(info)
         if info:
@@ -239,25 +245,42 @@ def after_frame(page: "Page", runner: "LiveRunner", snap: T) -> T:
     if j is None:
         return snap
     ss = st.session_state
-    now = time.monotonic()
-    t_sum, s_sum, t_ck, s_ck = ss.get(page.key("class_pub"), (-1e9, -1, -1e9, -1))
-    trainer = runner.trainer
-    step = int(trainer.step_count)
-    if now - t_sum >= SUMMARY_SECONDS and (step != s_sum or now - t_sum >= 30):
-        try:
-            summary = summarize(trainer, j[1], j[0])
-            ckpt = None
-            if now - t_ck >= CHECKPOINT_SECONDS and step != s_ck and step > 0 and not runner.error:
-                ckpt = checkpoint_of(trainer)
-                t_ck, s_ck = now, step
-            publisher().offer(summary, ckpt)
-            ss[page.key("class_pub")] = (now, step, t_ck, s_ck)
-        except Exception:                   # a summary must never take the frame down
-            ss[page.key("class_pub")] = (now, s_sum, t_ck, s_ck)
+    _publish(page.lesson, runner, j)
     if page.train_chosen() and _news(publisher().class_info(j[0])) != ss.get("class_news_shown", (None, None)):
         ss["class_news_shown"] = _news(publisher().class_info(j[0]))
         st.rerun()                          # a full run draws the new notice in the sidebar
     return snap
+
+
+def _publish(lesson: str, runner: "LiveRunner", j: tuple[str, str, str]) -> None:
+    """Every SUMMARY_SECONDS the summary (when the step moved, or every 30 s), every
+    CHECKPOINT_SECONDS the checkpoint (when the step moved). The trainer must be stopped."""
+    ss = st.session_state
+    key = f"{lesson}_class_pub"
+    now = time.monotonic()
+    t_sum, s_sum, t_ck, s_ck = ss.get(key, (-1e9, -1, -1e9, -1))
+    trainer = runner.trainer
+    step = int(trainer.step_count)
+    if now - t_sum < SUMMARY_SECONDS or (step == s_sum and now - t_sum < 30):
+        return
+    try:
+        summary = summarize(trainer, j[1], j[0])
+        ckpt = None
+        if now - t_ck >= CHECKPOINT_SECONDS and step != s_ck and step > 0 and not runner.error:
+            ckpt = checkpoint_of(trainer)
+            t_ck, s_ck = now, step
+        publisher().offer(summary, ckpt)
+        ss[key] = (now, step, t_ck, s_ck)
+    except Exception:                       # a summary must never take the frame down
+        ss[key] = (now, s_sum, t_ck, s_ck)
+
+
+def _publish_paused(lesson: str, j: tuple[str, str, str]) -> None:
+    """A paused run has no frames: its last steps (a Step click) are published from the notices
+    box, which runs every NOTICE_SECONDS while the page is not training."""
+    runner = st.session_state.get(f"{lesson}_runner")
+    if runner is not None and getattr(runner, "held", False):
+        runner.call(lambda _t: _publish(lesson, runner, j))
 
 
 def resumed(page: "Page", make_trainer: Any) -> Any | None:

@@ -225,3 +225,15 @@ def test_the_page_goes_on_when_the_store_is_away(monkeypatch):
     step(at, 3)                                       # training and frames unaffected
     counter = [m.value for m in at.metric if "trained" in m.label][0]
     assert counter == "3"
+
+
+def test_a_link_with_someone_elses_or_an_old_token_does_not_join(sqlite_env):
+    one, two = sqlite_env.create_class(), sqlite_env.create_class()
+    token = sqlite_env.join(one, "ada")
+    at = lesson({"class": two, "run": token})         # a token of class one does not open class two
+    assert "class_token" not in at.session_state and "expired" in texts(at)
+    assert "run" not in at.query_params
+    at = lesson({"class": one, "run": "A" * 22})      # well-formed, never issued
+    assert "class_token" not in at.session_state and "expired" in texts(at)
+    at = lesson({"class": one, "run": token})         # the right pair: back in, no new member
+    assert at.session_state["class_nick"] == "ada" and sqlite_env.class_info(one)["members"] == 1
