@@ -178,10 +178,9 @@ class Publisher:
                 self._busy = bool(summaries or ckpts or info_due)
             try:
                 t0 = time.perf_counter()
-                if summaries:
-                    self.written += self.store.publish(summaries)
-                for (token, lesson), (code, step, data) in ckpts.items():
-                    self.store.save_checkpoint(token, lesson, code, step, data)
+                if summaries or ckpts:       # one transaction for everything pending
+                    self.written += self.store.publish(summaries, [(token, lesson, code, step, data) for
+                                                                   (token, lesson), (code, step, data) in ckpts.items()])
                 if summaries or ckpts:
                     self.write_seconds = (self.write_seconds + [time.perf_counter() - t0])[-500:]
                 if info_due:

@@ -278,22 +278,27 @@ class Store:
         self._run(go, write=True)
 
     # ------------------------------------------------------------------ runs
-    def publish(self, summaries: Iterable[dict[str, Any]]) -> int:
+    def publish(self, summaries: Iterable[dict[str, Any]],
+                saves: Iterable[tuple[str, str, str, int, bytes]] = ()) -> int:
         """Upsert run summaries ({token, lesson, class_code, settings, step, metrics, history,
-        updated}); a summary whose token has left the class (or never joined) is dropped.
-        Returns how many were written."""
-        rows = list(summaries)
-        if not rows:
+        updated}) and checkpoints ((token, lesson, class_code, step, data)) in one transaction;
+        anything whose token has left the class (or never joined it) is dropped. Returns how many
+        summaries were written."""
+        rows, saves = list(summaries), list(saves)
+        if not rows and not saves:
             return 0
+        now = time.time()
 
         def go(conn: Connection) -> int:
             known = {(r.token, r.class_code): r.nickname for r in conn.execute(
                 sa.select(members.c.token, members.c.class_code, members.c.nickname)
-                .where(members.c.token.in_({r["token"] for r in rows})))}
+                .where(members.c.token.in_({r["token"] for r in rows} | {s[0] for s in saves})))}
             keep = [{**r, "nickname": known[(r["token"], r["class_code"])]} for r in rows
                     if (r["token"], r["class_code"]) in known]
             cols = ("token", "lesson", "class_code", "nickname", "settings", "step", "metrics", "history", "updated")
             _upsert(conn, runs, [{c: r[c] for c in cols} for r in keep])
+            _upsert(conn, checkpoints, [{"token": t, "lesson": l, "class_code": c, "step": int(n), "data": bytes(d),
+                                         "updated": now} for t, l, c, n, d in saves if (t, c) in known])
             return len(keep)
         return self._run(go, write=True)
 

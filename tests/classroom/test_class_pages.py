@@ -135,7 +135,7 @@ def test_a_reconnect_continues_the_saved_run(sqlite_env):
     assert runner.trainer.history.arrays()["step"][0] == 1          # the history, not a fresh run
 
 
-def test_the_lecturer_view_needs_the_key_which_stays_out_of_the_url(env):
+def test_the_lecturer_view_needs_the_key_which_stays_out_of_the_url(env, caplog, capsys):
     code = env.create_class()
     student = join(lesson({"class": code}), "ada")
     step(student)
@@ -149,6 +149,8 @@ def test_the_lecturer_view_needs_the_key_which_stays_out_of_the_url(env):
     at.button[0].click().run()
     assert not at.exception and at.session_state["lecturer_ok"]
     assert KEY not in str(dict(at.query_params)) and at.session_state["lecturer_key_try"] == ""
+    captured = capsys.readouterr()
+    assert KEY not in caplog.text and KEY not in captured.out and KEY not in captured.err      # nor in a log
     assert code in texts(at)
     table = at.dataframe[0].value
     assert list(table["nickname"]) == ["ada"] and list(table["step"]) == [1]

@@ -63,6 +63,7 @@ def test_one_class_cannot_read_or_write_another(store):
     assert [r["nickname"] for r in store.class_runs(two)] == ["bo"]
     assert store.member(two, a) is None                     # a's token does not open class two
     assert store.save_checkpoint(a, "gan1d", two, 5, b"x") is False
+    store.publish([], [(a, "gan1d", two, 5, b"x")])          # the publisher's batched form too
     assert store.load_checkpoint(a, "gan1d") is None
 
 
