@@ -117,7 +117,7 @@ def lecturer_view() -> None:
     lessons = [l.key for l in registry.built()]
     lesson = st.selectbox("Lesson", lessons, key="lecturer_lesson",
                           index=lessons.index(max(counts, key=counts.get)) if counts else 0,
-                          format_func=lambda k: f"{registry.lesson(k).title} ({counts.get(k, 0)} runs)")
+                          format_func=lambda k: f"{registry.lesson(k).title} ({_runs(counts.get(k, 0))})")
     part = st.segmented_control("Show", ["Runs", "Sweep", "Send a step"], key="lecturer_part",
                                 default="Runs") or "Runs"
     if part == "Runs":
@@ -154,8 +154,12 @@ def _runs_live(code: str, lesson: str) -> None:
     rows = view.curves([_thinner(r) for r in shown], view.loss_keys(lesson))
     st.vega_lite_chart(pd.DataFrame(rows, columns=["run", "key", "step", "value"]),
                        _no_data(view.small_multiples_spec([])), key="lecturer_small")
-    st.caption(f"{len(runs)} runs · read in {1000 * t_read:.0f} ms, drawn in "
+    st.caption(f"{_runs(len(runs))} · read in {1000 * t_read:.0f} ms, drawn in "
                f"{1000 * (time.perf_counter() - t0):.0f} ms · refreshed every {REFRESH_SECONDS:g} s")
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def _no_data(spec: dict[str, Any]) -> dict[str, Any]:
