@@ -33,6 +33,12 @@ TIMEOUT_SECONDS = 3.0          # the longest any one call may wait for the datab
 CLASS_HOURS = 12.0             # a class code stops working (and its runs are purged) after this
 
 metadata = sa.MetaData()
+# PostgreSQL: rows rewritten every few seconds (runs) or every 10 s with 64 KB each (checkpoints)
+# leave a dead version per write; vacuum these tables after a few hundred writes instead of after
+# 20 % of the table, so the space is reused during a lecture rather than after it. SQLite rewrites
+# in place and ignores this.
+_CHURN = {"autovacuum_vacuum_scale_factor": 0.0, "autovacuum_vacuum_threshold": 300,
+          "toast.autovacuum_vacuum_scale_factor": 0.0, "toast.autovacuum_vacuum_threshold": 300}
 schema_version = sa.Table("dash_schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 classes = sa.Table(
     "dash_classes", metadata,
@@ -60,6 +66,7 @@ runs = sa.Table(
     sa.Column("history", sa.JSON, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
     sa.Index("dash_runs_class_lesson", "class_code", "lesson"),
+    postgresql_with=_CHURN,
 )
 checkpoints = sa.Table(
     "dash_checkpoints", metadata,
@@ -69,6 +76,7 @@ checkpoints = sa.Table(
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    postgresql_with=_CHURN,
 )
 # version -> the step that brings a store at version-1 to it (none yet: version 1 is the first)
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
