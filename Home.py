@@ -83,4 +83,6 @@ for _l in registry.built():
 hidden = [st.Page(forward(l), title=l.title, url_path=l.old_path, visibility="hidden")
           for l in registry.built() if l.old_path]
 pages[""].extend(hidden)
+# The lecturer's view of a class (issue 35); it asks for the lecturer key (DASH_LECTURER_KEY).
+pages["Teaching"] = [st.Page("pages/class.py", title="Class (lecturer)", icon="👥", url_path="class")]
 st.navigation(pages).run()

@@ -307,6 +307,7 @@ class Session:
         self.paused: tuple[float, float] | None = None   # (Pause sent, Train answered) of the click probe
         self.clicks: dict[str, float | None] = {}
         self.closing = False
+        self.query = ""                          # the page address's query (--class-db: class and run)
 
     # -- sending
     async def _send(self, fragment_id: str = "", trigger: str | None = None, auto: bool = False,
@@ -314,7 +315,7 @@ class Session:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         msg = BackMsg()
         cs = msg.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query
         if first or not self.page_hash:
             cs.page_name = self.page
         else:
@@ -579,6 +580,14 @@ async def run_one(n: int, seconds: float, page: str, probe: bool, workers: int |
         # open the sessions (a few at a time, as a class arriving), all idle on the page
         t0 = time.perf_counter()
         sessions = [Session(i, target.port, page, target.proxied) for i in range(n)]
+        if os.environ.get("DASH_CLASS_DB"):      # --class-db: every session joined to one class
+            from core.classroom.store import Store
+            store = Store(os.environ["DASH_CLASS_DB"])
+            code = store.create_class()
+            for s in sessions:
+                s.query = f"class={code}&run={store.join(code, f'student {s.idx}')}"
+            store.close()
+            res["class"] = {"db": store.backend, "code": code}
         batch = 5 * max(1, workers or 1)
         for i in range(0, n, batch):
             await asyncio.gather(*(s.open() for s in sessions[i:i + batch]))
@@ -736,7 +745,12 @@ def main() -> None:
                     help="also keep one Chromium tab training and clicking on the same address")
     ap.add_argument("--no-headless", action="store_true", help="skip the headless reference (gan1d)")
     ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--class-db", help="every session joins one class on this store (DASH_CLASS_DB, e.g. "
+                                       "sqlite:////tmp/class.db) and publishes as a joined student does")
     a = ap.parse_args()
+    if a.class_db:
+        os.environ["DASH_CLASS_DB"] = a.class_db       # the servers started here inherit it
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     headless = None
     if a.page.strip("/") == "gan1d" and not a.no_headless:
         headless = headless_rate()

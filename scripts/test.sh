@@ -12,8 +12,19 @@ REQ=$(mktemp); grep -v '^--extra-index-url' requirements.txt > "$REQ"
 $PY -m pip install -q -r "$REQ" -r requirements-test.txt
 # Debian's Chromium for the real-browser tests (Playwright drives it; it cannot download its own),
 # and HAProxy for the lecture-hall proxy tests (tests/framework/test_proxy.py, scripts/serve.py).
-if ! command -v chromium >/dev/null 2>&1 || ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1; then
+# PostgreSQL for the class store's tests (tests/classroom/: each run initdb's a throwaway cluster in
+# a temporary folder as the postgres user, on a free loopback port, and deletes it afterwards).
+if ! command -v chromium >/dev/null 2>&1 || ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1 \
+   || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium fonts-noto-color-emoji haproxy
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-color-emoji haproxy postgresql
+fi
+# Start one throwaway server for the whole run (the tests read DASH_TEST_PG_URL; without it each
+# test session starts its own). Stopped and deleted when this script exits.
+if [ -z "${DASH_TEST_PG_URL:-}" ]; then
+  PGINFO=$(mktemp)
+  $PY tests/classroom/pg.py start > "$PGINFO"
+  export DASH_TEST_PG_URL=$(sed -n 1p "$PGINFO")
+  trap '$PY tests/classroom/pg.py stop "$(sed -n 2p "$PGINFO")"; rm -f "$PGINFO"' EXIT
 fi
 $PY -m pytest -q "$@"

@@ -32,7 +32,7 @@ from core.settings import changed_fields
 from core.ui import guide as guide_ui
 from core.ui.keys import KEYS, keys_help
 from core.ui.notices import add_notice, show_notice
-from core.ui.page import PAUSE, TRAIN, Page, begin_frame
+from core.ui.page import PAUSE, TRAIN, Page, begin_frame, classroom  # classroom: issue 35's two hooks
 from core.ui.takehome import takehome_box
 from core.ui.widgets import is_pinned
 
@@ -166,7 +166,7 @@ def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.devic
     device_changed = runner is not None and runner.trainer.device != page.device
     try:
         if ss.pop(page.key("reset"), False) or runner is None or device_changed:
-            _install(page, make_trainer(config, page.device))
+            _install(page, classroom.resumed(page, make_trainer) or make_trainer(config, page.device))  # issue 35 hook
             if device_changed:
                 add_notice(page, "info", f"Now training on {describe_device(page.device)}.")
             return None
@@ -294,7 +294,7 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
         with frame_gate(urgent=urgent):
             runner.stop_background()     # waits for the chunk under way (at most one evaluation)
             t_gate = time.perf_counter()          # the frame's own cost, not its waits
-            snap = runner.latest_snapshot(**snapshot_kwargs)   # the trainer is still here
+            snap = classroom.after_frame(page, runner, runner.latest_snapshot(**snapshot_kwargs))  # issue 35 hook
             # Only the snapshot needs the trainer still: train on while the charts are drawn
             # (live/headless 0.63 → 0.70 over ten lessons; DASH_TRAIN_WHILE_DRAWING=0: the old order).
             if running and not runner.error and TRAIN_WHILE_DRAWING:

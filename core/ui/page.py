@@ -13,6 +13,7 @@ import torch
 from core import charts, registry
 from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
 from core.device import DEVICE_CHOICES, describe_device, device_for, device_reason, gpu_available
+from core.ui import classroom  # issue 35 hook
 from core.ui.widgets import rename_url_params
 
 T = TypeVar("T")
@@ -134,6 +135,7 @@ def page_setup(lesson: str, title: str | None = None, icon: str | None = None, i
         st.caption(f"Device: **{describe_device(device)}**")
         if gpu_available():
             st.caption(device_reason(lesson))
+        classroom.sidebar_box(lesson)  # issue 35 hook: the 👥 Class box (join, sharing, leave, notices)
     st.markdown(_PRESENT_CSS if presenting else _BASE_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     if intro and not presenting:

@@ -24,8 +24,10 @@ def test_requirements_take_the_cpu_torch_and_admit_the_tested_versions():
     assert "2.13.0" in reqs["torch"].specifier and "2.13.0+cpu" in reqs["torch"].specifier
     assert "1.67.0" in reqs["streamlit"].specifier
     # Only what the app imports: every requirement is a package some app module uses.
-    # vl-convert-python renders the take-home box's PNG/SVG chart downloads.
-    assert set(reqs) <= {"streamlit", "torch", "numpy", "pandas", "pyarrow", "vl-convert-python"}
+    # vl-convert-python renders the take-home box's PNG/SVG chart downloads; SQLAlchemy and psycopg
+    # are the class store's database layer (core/classroom/store.py).
+    assert set(reqs) <= {"streamlit", "torch", "numpy", "pandas", "pyarrow", "vl-convert-python", "SQLAlchemy",
+                         "psycopg"}
 
 
 def test_scripts_drop_the_index_line_where_it_cannot_be_reached():
