@@ -40,9 +40,12 @@ def current_index(page: Page, guide: Guide) -> int:
     """The step shown (0-based): the session's, first read from the link's ``?<key>_step=``
     (1-based; a number out of range opens the nearest step, anything else the first)."""
     ss, key, n = st.session_state, page.key("guide_index"), len(guide.experiments)
-    if key not in ss:
+    raw = st.query_params.get(_url_key(page))
+    # A link that names another step than the address last held (a first visit, or a step sent to
+    # the class and followed on a page this session knows) is read; the session's step otherwise.
+    if key not in ss or (raw is not None and raw != ss.get(page.key("guide_url"))):
         try:
-            ss[key] = int(float(st.query_params.get(_url_key(page), 1))) - 1
+            ss[key] = int(float(raw if raw is not None else 1)) - 1
         except (TypeError, ValueError, OverflowError):
             ss[key] = 0
     ss[key] = min(max(int(ss[key]), 0), n - 1)
@@ -55,6 +58,7 @@ def _url_step(page: Page, index: int) -> None:
     key = _url_key(page)
     if st.query_params.get(key) != str(index + 1) and (index or key in st.query_params):
         st.query_params[key] = str(index + 1)
+    st.session_state[page.key("guide_url")] = st.query_params.get(key)
 
 
 def _go(page: Page, guide: Guide, index: int) -> None:
