@@ -130,7 +130,7 @@ def wait_counter_moves(pg, timeout_ms: int = 15000) -> None:
 def open_settings(pg) -> None:
     """Unfold the page's ⚙️ Settings (folded when a page opens, so the live view and the guide
     share the first screen)."""
-    box = pg.locator("[data-testid=stExpander] details").filter(has_text="Settings").first
+    box = pg.locator("[data-testid=stMain] [data-testid=stExpander] details").filter(has_text="Settings").first
     box.wait_for(state="attached")
     if box.get_attribute("open") is None:
         box.locator("summary").first.click()

@@ -44,7 +44,7 @@ def test_presentation_fits_1280x720(chromium, app_url, lesson):
         assert box["y"] >= 0 and box["y"] + box["height"] <= 720 + 1, \
             f"{lesson}: main chart spans {box['y']:.0f}–{box['y'] + box['height']:.0f} px, the screen 0–720"
         # settings are folded in presentation mode
-        assert not page.locator("[data-testid=stExpander] details[open]").filter(has_text="Settings").count()
+        assert not page.locator("[data-testid=stMain] [data-testid=stExpander] details[open]").filter(has_text="Settings").count()
         _, latency = pause_and_check_stopped(page, lesson)
         print(f"{lesson}: main chart {box['y']:.0f}–{box['y'] + box['height']:.0f} px; Pause {latency:.2f} s")
     finally:

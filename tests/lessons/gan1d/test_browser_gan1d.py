@@ -42,5 +42,5 @@ def test_url_opens_the_lesson_as_prepared(page):
     assert page.locator(".st-key-gan1d_k input[type=range]").first.input_value() == "4"
     # presentation mode: settings folded into an expander, large type
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
-    page.get_by_test_id("stExpander").filter(has_text="Settings").first.click()
+    page.locator("[data-testid=stMain] [data-testid=stExpander]").filter(has_text="Settings").first.click()
     assert page.get_by_role("radio", name="minimax").is_checked()

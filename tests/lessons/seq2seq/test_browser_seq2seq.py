@@ -38,5 +38,5 @@ def test_url_opens_the_lesson_as_prepared(page):
     page.locator(".st-key-seq2seq_run").first.wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
-    page.get_by_test_id("stExpander").filter(has_text="Settings").first.click()
+    page.locator("[data-testid=stMain] [data-testid=stExpander]").filter(has_text="Settings").first.click()
     assert page.get_by_role("radio", name="dot product (Luong)").is_checked()
