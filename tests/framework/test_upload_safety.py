@@ -145,14 +145,17 @@ def test_peak_memory_of_the_load_path(lesson, bomb):
     good = checkpoint_bytes(state)
     nbytes = sum(t.numel() * t.element_size() for t in _tensors(state)) / 2**20
     big = forged(state, BIG_FLOATS)
-    build = _peak_mib(lambda: _build(lesson, state))
+    # Resident memory is noisy by a few MiB either way (allocator arenas; dcgan's fresh build is
+    # ~150 MiB): the build's largest of two against the refusal's smallest of two. A file whose
+    # 20 MiB were unpacked would show them in both tries.
+    build = max(_peak_mib(lambda: _build(lesson, state)) for _ in range(2))
     peaks = {"bomb": _peak_mib(lambda: read_checkpoint_bytes(bomb, "bomb.pt", lesson)),
-             "oversized": _peak_mib(lambda: read_checkpoint_bytes(big, "big.pt", lesson)),
+             "oversized": min(_peak_mib(lambda: read_checkpoint_bytes(big, "big.pt", lesson)) for _ in range(2)),
              "good": _peak_mib(lambda: cls.from_checkpoint(read_checkpoint_bytes(good, "good.pt", lesson), CPU))}
     print(f"\nPEAK {lesson}: tensors {nbytes:.2f} MiB, fresh build {build:.1f} MiB, "
           + ", ".join(f"{k} {v:.1f} MiB" for k, v in peaks.items()))
     assert peaks["bomb"] < 16, "the bomb was unpacked (256 MiB declared)"
-    assert peaks["oversized"] < build + 16, "the over-budget file's 20 MiB were unpacked"
+    assert peaks["oversized"] < build + 16, f"the over-budget file's 20 MiB were unpacked: {peaks}, build {build:.1f}"
     assert peaks["good"] < build + 2 * nbytes + 16
 
 
