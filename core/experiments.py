@@ -231,17 +231,6 @@ def measure_chain(guide: Guide, root: int, seed: int, device: torch.device | Non
     return out
 
 
-def chains(guide: Guide) -> list[tuple[int, tuple[int, ...]]]:
-    """(root index, every seed any claim of the chain asks for), one per chain of steps."""
-    out = []
-    for i, e in enumerate(guide.experiments):
-        if e.start != "continue":
-            out.append((i, set()))
-        for c in e.claims:
-            out[-1][1].update(c.seeds)
-    return [(r, tuple(sorted(s or {0}))) for r, s in out]
-
-
 def problems(guide: Guide) -> list[str]:
     """What is wrong with a guide's declarations (empty when fine): unknown settings, values out
     of their declared range, a structural change in a continued step, questions, claims."""
