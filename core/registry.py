@@ -36,6 +36,12 @@ class Lesson:
     aliases: tuple[str, ...] = field(default=())   # further old parameter prefixes, if any
     # URL parameters that open the page on its live (training) view, for pages with several views
     live_query: dict[str, str] = field(default_factory=dict)
+    # The two to four settings the lesson is about: drawn in a row above the live view (the
+    # rest stay folded in ⚙️ Settings). Names of the trainer config's declared fields.
+    key_settings: tuple[str, ...] = ()
+    # The main live view: the box ``st-key-<key>_<main>_view`` (a chart's or a picture's; a
+    # prefix where the page draws one per model). The first screen and Home's card show it.
+    main: str = ""
 
     @property
     def page(self) -> str:
@@ -61,41 +67,51 @@ class Lesson:
 LESSONS: tuple[Lesson, ...] = (
     Lesson("gan1d", "1D GAN", "🎯", "GANs",
            "A generator learns to emit points (x, y) on a curve such as y = x², judged by a discriminator.",
-           "seed 000 activity 4, seed 003", ("gan1d_x2",), (1603.2, 545.0), "1D_GAN", None),
+           "seed 000 activity 4, seed 003", ("gan1d_x2",), (1603.2, 545.0), "1D_GAN", None,
+           key_settings=("g_loss", "k", "lr_d", "lr_g"), main="chart_field"),
     Lesson("gan2d", "Mode collapse", "🌀", "GANs",
            "A GAN on 2D mixtures drops modes; WGAN-GP, unrolling, packing and labels bring them back.",
            "seed 000, seed 001, seed 003",
            ("gan2d_vanilla", "gan2d_minimax", "gan2d_wgangp", "gan2d_unrolled", "gan2d_pacgan",
-            "gan2d_mbstd", "gan2d_cgan"), (222.4, 129.1), "Mode_Collapse", None),
+            "gan2d_mbstd", "gan2d_cgan"), (222.4, 129.1), "Mode_Collapse", None,
+           key_settings=("methods", "dataset", "k"), main="chart_samples_"),
     Lesson("dcgan", "DCGAN on digits", "✍️", "GANs",
            "A convolutional GAN draws handwritten digits; a conditional one draws the digit you ask for.",
-           "seed 000 activity 5, seed 002, seeds 001 and 004", ("dcgan_digits", "dcgan_conditional")),
+           "seed 000 activity 5, seed 002, seeds 001 and 004", ("dcgan_digits", "dcgan_conditional"),
+           key_settings=("conditional", "lr_d", "lr_g"), main="fake"),
     Lesson("forecast", "LSTM forecasting", "📈", "Recurrent networks",
            "An LSTM forecasts airline passengers (or your own CSV) against an MLP on a sliding window.",
            "seed 000 activities 1–2, seed 003", ("forecast_airline_lstm",), (50.9, 32.8),
-           "LSTM_Forecast", "fc"),
+           "LSTM_Forecast", "fc",
+           key_settings=("model", "look_back", "hidden", "lr"), main="chart_series"),
     Lesson("lstm", "Inside an LSTM", "🔬", "Recurrent networks",
            "Gates, cell state and gradients through time, live — and why vanilla RNN gradients vanish.",
-           "seed 001, seed 000", ("lstm_lstm", "lstm_gru", "lstm_rnn"), (301.8, 264.3), "Inside_LSTM", None),
+           "seed 001, seed 000", ("lstm_lstm", "lstm_gru", "lstm_rnn"), (301.8, 264.3), "Inside_LSTM", None,
+           key_settings=("task", "cell", "seq_len"), main="chart_loss"),
     Lesson("charrnn", "Text, one character at a time", "✒️", "Recurrent networks",
            "An LSTM learns to write names or prose one character at a time; temperature, sampling and its cells, live.",
-           "seed 004, seed 001, seed 000", ("charrnn_names", "charrnn_prose")),
+           "seed 004, seed 001, seed 000", ("charrnn_names", "charrnn_prose"),
+           key_settings=("cell", "lr", "temperatures"), main="chart_bits"),
     Lesson("seq2seq", "Sequence to sequence, and attention", "🔁", "Recurrent networks",
            "An encoder-decoder translates dates and reverses digits; attention fixes the one-vector bottleneck, and you watch it align.",
-           "seed 001", ("seq2seq_dates", "seq2seq_reverse")),
+           "seed 001", ("seq2seq_dates", "seq2seq_reverse"),
+           key_settings=("task", "attention", "lr"), main="chart_attn"),
     Lesson("upsampling", "Upsampling vs transposed convolution", "🧩", "Convolutions",
            "Nearest, bilinear and transposed convolution side by side, and where checkerboards come from.",
            "seed 000, seed 002", ("upsampling_decoders",), (51.1, 121.3), "Upsampling", "up",
-           live_query={"upsampling_view": "decoders"}),
+           live_query={"upsampling_view": "decoders"}, key_settings=("resolution", "lr"), main="decoders"),
     Lesson("conv1d", "Convolutions for sequences", "〰️", "Convolutions",
            "Conv1D, a WaveNet-style dilated causal stack and an LSTM race on the same series; receptive fields drawn.",
-           "seed 000 activity 3, seed 004, seed 002", ("conv1d_longrange", "conv1d_control")),
+           "seed 000 activity 3, seed 004, seed 002", ("conv1d_longrange", "conv1d_control"),
+           key_settings=("task", "seq_len", "lr"), main="chart_acc"),
     Lesson("autoencoders", "Autoencoders and a VAE", "🗺️", "Representations",
            "Digits squeezed into a 2-D latent space you can walk through: an autoencoder, a denoising one and a VAE.",
-           "seed 004, seed 001", ("autoencoders_digits",)),
+           "seed 004, seed 001", ("autoencoders_digits",),
+           key_settings=("beta", "noise", "lr"), main="chart_map_"),
     Lesson("adversarial", "Adversarial examples", "🐼", "Representations",
            "A nudge no one can see makes a digit classifier say 3; FGSM, PGD and adversarial training, live.",
-           "seed 001", ("adversarial_digits",)),
+           "seed 001", ("adversarial_digits",),
+           key_settings=("eps", "method", "digit"), main="attack"),
 )
 
 BY_KEY: dict[str, Lesson] = {lesson.key: lesson for lesson in LESSONS}

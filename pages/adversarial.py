@@ -15,9 +15,9 @@ with ui.settings_box(page):
     with a1:
         form.controls("digit", "attacked")
     with a2:
-        form.controls("eps", "method")
+        form.controls("eps", "method", "steps")     # ε and the method: above the live view
     with a3:
-        form.controls("steps", "alpha")
+        form.control("alpha")
     with a4:
         form.controls("targeted", "target")
     st.markdown("**Training**")
@@ -44,17 +44,18 @@ def load_pretrained(device):       # the guide's pretrained start too; keeps the
 # ---------------------------------------------------------------- the live panel
 def render(snap: dict, runner) -> None:
     a = snap["attack"]
-    cols = st.columns([1, 1, 1, 1, 2.4])
-    with cols[0]:
-        ui.image(a["x"], caption=text.X)
-    with cols[1]:
-        ui.image(ac.sign_grey(a["sign"]), caption=text.SIGN)
-    with cols[2]:
-        ui.image(ac.perturbation_rgb(a["delta"], a["eps"]), caption=text.DELTA)
-    with cols[3]:
-        ui.image(a["x_adv"], caption=text.X_ADV)
-    with cols[4]:
-        ui.chart(page, ac.probabilities(a["p_before"], a["p_after"], 120 if page.presenting else 150), "chart_probs")
+    with ui.view(page, "attack"):
+        cols = st.columns([1, 1, 1, 1, 2.4])
+        with cols[0]:
+            ui.image(a["x"], caption=text.X)
+        with cols[1]:
+            ui.image(ac.sign_grey(a["sign"]), caption=text.SIGN)
+        with cols[2]:
+            ui.image(ac.perturbation_rgb(a["delta"], a["eps"]), caption=text.DELTA)
+        with cols[3]:
+            ui.image(a["x_adv"], caption=text.X_ADV)
+        with cols[4]:
+            ui.chart(page, ac.probabilities(a["p_before"], a["p_after"], 120 if page.presenting else 150), "chart_probs")
     st.latex(text.equation(a, config.alpha, config.steps))
     st.markdown(text.verdict(a))
     m = snap["metrics"]

@@ -11,10 +11,8 @@ from core.lessons.autoencoders import experiments, explore, text
 page = ui.page_setup("autoencoders", intro=text.INTRO)
 form = ui.Form(page, AutoencodersConfig)
 with ui.settings_box(page):
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        st.markdown("**The VAE and the denoising AE** (live)")
-        form.controls("beta", "noise")
+    form.controls("beta", "noise")      # the key settings: above the live view
+    c2, c3 = st.columns(2)
     with c2:
         st.markdown("**Training** (live)")
         form.controls("lr", "batch_size")
@@ -31,7 +29,7 @@ def load_pretrained(device):       # the guide's pretrained start too
 # ---------------------------------------------------------------- the live panel
 def latent_map(snap: dict, m: int, title: str) -> None:
     spec = ac.latent_map(snap["codes"][m], snap["labels"], snap["boxes"][m], snap["manifolds"][m], title=title,
-                         height=170 if page.presenting else 250, legend=m == 1)
+                         height=170 if page.presenting else 195, legend=m == 1)
     ui.chart(page, spec, f"chart_map_{m}")
 
 

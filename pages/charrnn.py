@@ -80,7 +80,7 @@ def load_pretrained(device):
 def render(snap: dict, runner) -> None:
     left, right = st.columns([2, 3])
     with left:
-        ui.chart(page, charts.bits(snap["history"], snap["metrics"], snap["ngram"], 170 if page.presenting else 260),
+        ui.chart(page, charts.bits(snap["history"], snap["metrics"], snap["ngram"], 170 if page.presenting else 225),
                  "chart_bits")
     with right:
         st.markdown(charts.samples_html(snap["samples"], 9 if page.presenting else 12), unsafe_allow_html=True)

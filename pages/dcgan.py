@@ -15,7 +15,7 @@ with ui.settings_box(page):
         st.markdown("**Model** (restarts the run)")
         form.controls("conditional", "codes", "upsampling", "batch_norm")
     with c2:
-        st.markdown("**Learning rates** (live)")
+        st.markdown("**Training** (live)")
         form.controls("lr_d", "lr_g", "batch_size")
     with c3:
         st.markdown("**The game and the view** (live)")
@@ -34,7 +34,8 @@ def load_pretrained(device):       # the guide's pretrained start too
 def render(snap: dict, runner) -> None:
     left, mid, right = st.columns([2, 2, 3])
     with left:
-        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]))
+        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]),
+                      view=(page, "fake"))
     with mid:
         ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL, detail=(page, "real"))
     with right:

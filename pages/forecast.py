@@ -82,7 +82,7 @@ config = form.config(stateful=stateful, **custom)
 def render(snap: dict, runner) -> None:
     if snap["finished"] and not runner.error:       # reached its epochs: on the board (the loop pauses)
         runner.call(board.add)
-    ui.chart(page, charts.main(snap, 250 if page.presenting else 300), "chart_series")
+    ui.chart(page, charts.main(snap, 250 if page.presenting else 265), "chart_series")
     for col, (label, value, about) in zip(st.columns(4), text.metrics(snap)):
         col.metric(label, value, help=about)
     if snap["finished"] and not runner.error:

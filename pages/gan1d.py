@@ -21,7 +21,7 @@ def derived_widgets(cfg: Gan1DConfig) -> dict:
 
 form = ui.Form(page, Gan1DConfig, derived=derived_widgets)
 with ui.settings_box(page):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Target**")
         preset = ui.bound(st.selectbox, page.key("target_preset"), "Function f(x)", "index", 0,
@@ -31,12 +31,10 @@ with ui.settings_box(page):
         x_min, x_max = ui.bound(st.slider, page.key("x_range"), "x range", "value", (d.x_min, d.x_max),
                                 min_value=-3.0, max_value=3.0, step=0.1)
     with c2:
-        st.markdown("**Training**")
-        form.controls("g_loss", "k")
+        st.markdown("**Training** (live)")
+        form.controls("g_loss", "k", "lr_d", "lr_g")     # the key settings: above the live view
+        form.control("batch_size")
     with c3:
-        st.markdown("**Learning rates** (live)")
-        form.controls("lr_d", "lr_g", "batch_size")
-    with c4:
         st.markdown("**Networks** (restart the run)")
         form.controls("g_width", "d_width", "seed")
     # Always rendered (so a shared link keeps every setting), folded away by default.
@@ -63,7 +61,7 @@ def render(snap: dict, runner) -> None:
     h, m = snap["history"], snap["metrics"]
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(page, gc.field(snap, 350 if page.presenting else 420), "chart_field")
+        ui.chart(page, gc.field(snap, 350), "chart_field")
     with right:
         st.markdown(gc.algorithm_box(snap["last_phase"]), unsafe_allow_html=True)
         q1, q2 = st.columns(2)

@@ -36,7 +36,7 @@ config = form.config(recurrent_sv=sv if set_sv else 0.0)
 
 # ---------------------------------------------------------------- the live view (every frame)
 def render(snap: dict, runner) -> None:
-    h = 180 if page.presenting else 260      # presentation: whole on a 1280×720 screen
+    h = 180 if page.presenting else 225      # whole on a 1280×720 projector, a 1280×800 laptop
     left, right = st.columns(2)
     with left:
         ui.chart(page, lc.loss_chart(snap["history"], snap["metrics"], h), "chart_loss")

@@ -49,9 +49,9 @@ def render(snap: dict, runner) -> None:
     m, p, acc = snap["metrics"], snap["probe"], snap["acc"]
     left, right = st.columns([2, 3])
     with left:
-        ui.chart(page, sc.accuracy(m, 150 if page.presenting else 260, longest=not page.presenting), "chart_acc")
+        ui.chart(page, sc.accuracy(m, 150 if page.presenting else 225, longest=not page.presenting), "chart_acc")
     with right:
-        ui.chart(page, sc.heatmap(p["text"], p["out_chars"], p["alpha"], 190 if page.presenting else 260),
+        ui.chart(page, sc.heatmap(p["text"], p["out_chars"], p["alpha"], 190 if page.presenting else 225),
                  "chart_attn")
     q = st.columns(4)
     q[0].metric("Exact match, no attention", pct(acc["plain"][0]), help=text.ACC_HELP)

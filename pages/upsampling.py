@@ -121,7 +121,7 @@ def pictures(items: list, skip: int = 0) -> None:
 
 def render(snap: dict, runner) -> None:
     left, right = st.columns([3, 2]) if page.presenting else (st.container(), None)
-    with left:
+    with left, ui.view(page, "decoders"):
         pictures(uc.live_pictures(snap))
     st.caption(text.NOT_TRAINED if snap["step"] == 0 else text.CHECKER_NOTE)
     if not page.presenting:

@@ -9,8 +9,8 @@ images. A lesson page reads top-down::
 """
 from core.ui.loop import PAUSE, TRAIN, beside_guide, is_running, live_panel
 from core.ui.media import image, image_grid
-from core.ui.page import Page, chart, checkpoint, detail_view, page_setup, settings_box
+from core.ui.page import Page, chart, checkpoint, detail_view, page_setup, settings_box, view
 from core.ui.widgets import Form, LEARNING_RATES, bound, url_int, widget
 
 __all__ = ["PAUSE", "TRAIN", "beside_guide", "is_running", "live_panel", "image", "image_grid", "Page", "chart", "checkpoint", "detail_view",
-           "page_setup", "settings_box", "Form", "LEARNING_RATES", "bound", "url_int", "widget"]
+           "page_setup", "settings_box", "view", "Form", "LEARNING_RATES", "bound", "url_int", "widget"]

@@ -223,9 +223,11 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         if runner is None:
             return None
 
+    # The controls span the page (their labels stay whole at 1280 px), the guide starts beside
+    # the live view below them.
+    _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
     main = guide_ui.beside_live_view(page, guide, to_widgets, _set_paused, step_unit)
     with main:
-        _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
         show_notice(page)
 
     running = is_running(page)
@@ -378,7 +380,8 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     ss = st.session_state
     if not running:
         ss.pop(page.key("rate_marks"), None)
-    c1, c2, c3 = st.columns(3)
+    # the run's counters, each label and value on one line (page CSS: ``_counters``)
+    c1, c2, c3 = st.container(key=page.key("counters")).columns(3)
     c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
     c2.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")
     if not page.presenting:            # the sidebar says it too; a projector needs the room

@@ -25,6 +25,9 @@ class Page:
     title: str
     presenting: bool
     device: torch.device
+    # The row above the live view that holds the lesson's key settings (registry
+    # ``key_settings``), one column each; made by ``settings_box``, filled by ``Form``.
+    quick: list[Any] | None = None
 
     def key(self, name: str) -> str:
         return f"{self.lesson}_{name}"
@@ -55,9 +58,18 @@ h1 { padding-top: 0 !important; padding-bottom: 0.3rem !important; font-size: 2r
 """ + _IMAGE_CSS + """
 </style>
 """
+# On a laptop (1440×900, 1280×800) the live view must be whole on the first screen: less
+# padding above the title (Streamlit's default is 6rem), a smaller title and run counters.
 _BASE_CSS = """
 <style>
-[data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.8rem; padding-bottom: 2rem; }
+[class*="_counters"] [data-testid="stMetric"] > div { display: flex; align-items: baseline; gap: 0.6rem; }
+[class*="_counters"] [data-testid="stMetricValue"] { font-size: 1.3rem; }
+h1 { padding-top: 0.25rem !important; padding-bottom: 0.1rem !important; font-size: 2rem !important; }
+[data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
+[data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
 """ + _IMAGE_CSS + """
 </style>
 """
@@ -151,7 +163,20 @@ def settings_box(page: Page, label: str = "Settings") -> Any:
     key = page.key("settings_open")
     if key not in st.session_state:
         st.session_state[key] = False
-    return st.expander(f"⚙️ {label}", key=key, on_change="rerun")
+    box = st.expander(f"⚙️ {label}", key=key, on_change="rerun")
+    row = registry.BY_KEY.get(page.lesson)
+    if row is not None and row.key_settings:
+        # Drawn below the folded box and above the controls, so the settings the lesson is
+        # about stay in reach of the live view; ``Form.control`` puts them here, once.
+        with st.container(key=page.key("quick")):
+            page.quick = st.columns(len(row.key_settings) + 1, gap="medium")
+    return box
+
+
+def view(page: Page, key: str) -> Any:
+    """A keyed box around a view made of several elements (a row of pictures and a chart), so
+    the guide and the browser tests find it as ``st-key-<lesson>_<key>_view``."""
+    return st.container(key=view_key(page, key))
 
 
 def begin_frame(page: Page, redraw_all: bool) -> None:

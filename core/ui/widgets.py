@@ -164,6 +164,12 @@ def widget(key: str, d: Declaration, value: Any = None, **kw: Any) -> Any:
     raise ValueError(f"{d.name} has no widget")
 
 
+def _key_settings(page: Any) -> tuple[str, ...]:
+    from core import registry
+    row = registry.BY_KEY.get(getattr(page, "lesson", ""))
+    return row.key_settings if row is not None else ()
+
+
 class Form:
     """A lesson's controls from its config's declarations.
 
@@ -187,7 +193,16 @@ class Form:
         d = self.decls[name]
         if label is not None:
             d = dataclasses.replace(d, label=label)
-        self.values[name] = widget(self.page.key(name), d, **kw)
+        quick = getattr(self.page, "quick", None)
+        keys = _key_settings(self.page)
+        if quick and name in keys:          # one of the lesson's key settings: beside the live view
+            if d.widget == "radio":         # one line high in a narrow column
+                d = dataclasses.replace(d, widget="select")
+                kw.pop("horizontal", None)
+            with quick[keys.index(name)]:
+                self.values[name] = widget(self.page.key(name), d, **kw)
+        else:
+            self.values[name] = widget(self.page.key(name), d, **kw)
         return self.values[name]
 
     def controls(self, *names: str) -> list[Any]:

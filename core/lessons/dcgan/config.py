@@ -50,8 +50,8 @@ class DcganConfig:
              "last ~1,000 steps (an exponential moving average), which smooths the GAN's back and "
              "forth; training is the same either way. Off: G as it is at this step.")
     seed: int = seed_field()
-    lr_d: float = lr_field(2e-4, "Discriminator (Adam)")
-    lr_g: float = lr_field(1e-3, "Generator (Adam)")
+    lr_d: float = lr_field(2e-4, "D learning rate (Adam)")
+    lr_g: float = lr_field(1e-3, "G learning rate (Adam)")
     k: int = live_field(1, label="k (D steps per G step)", bounds=(1, 3),
                         help="At most 3, so that one step stays short enough for Pause to answer at once.")
     slope: float = live_field(0.2, label="LeakyReLU slope in D", bounds=(0.0, 0.5), step=0.05,

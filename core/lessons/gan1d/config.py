@@ -40,8 +40,8 @@ class Gan1DConfig:
                              help="minimax: minimise log(1 − D(G(z))), Algorithm 1 as published. "
                                   "non-saturating: minimise −log D(G(z)). least-squares: LSGAN.")
     optimizer: str = live_field("adam", label="Optimiser", options=OPTIMIZERS)
-    lr_d: float = lr_field(1e-3, "Discriminator")
-    lr_g: float = lr_field(1e-3, "Generator")
+    lr_d: float = lr_field(1e-3, "D learning rate")
+    lr_g: float = lr_field(1e-3, "G learning rate")
     beta1: float = live_field(0.5, label="Adam β₁", bounds=(0.0, 0.95), step=0.05,
                               help="0.5 is the DCGAN advice.")
     momentum: float = live_field(0.9, label="SGD momentum", bounds=(0.0, 0.95), step=0.05)

@@ -50,7 +50,7 @@ def panel_height(n_panels: int, presenting: bool) -> int:
     (under the title, the folded settings, Train and the counters), larger on a desk screen."""
     if presenting:
         return {1: 250, 2: 250, 3: 225, 4: 225}.get(n_panels, 225)
-    return {1: 420, 2: 380, 3: 320, 4: 280}.get(n_panels, 280)
+    return {1: 300, 2: 250, 3: 240, 4: 225}.get(n_panels, 225)   # whole at 1280×800 too
 
 
 def legend_html() -> str:
