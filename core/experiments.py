@@ -15,7 +15,13 @@ A lesson declares its steps in ``core/lessons/<key>/experiments.py``::
         ),
         ...
     )
-    def pretrained(config, device): ...           # only if a step starts "pretrained"
+    def pretrained(config, device, read=shipped): ...   # only if a step starts "pretrained"
+
+``pretrained`` builds the trainer from the lesson's shipped checkpoint(s): ``read(stem)`` returns
+the checkpoint dict of ``pretrained/<stem>.pt``. The tests (and the headless runs here) use the
+default ``shipped``, the pages pass ``read=ui.checkpoint`` (their cache shared across sessions);
+both read the same file through the same checked loader, and both are read-only: trainers copy
+what they load.
 
 One source of truth per claim: the sentence a step shows is ``Claim.sentence()``, built from the
 same ``value`` the test checks (``tests/lessons/test_claims.py`` runs every step headless from
@@ -25,13 +31,15 @@ is ``core/ui/guide.py``.
 How a step is run (the app and the tests do the same):
   * the config is the lesson's defaults with ``settings`` on top (``seed`` overridden per seed);
   * ``reset``: a fresh trainer; ``pretrained``: the lesson's ``pretrained(config, device)`` (the
-    ⚡ start), then the live settings applied; ``continue``: the previous step's run, with this
-    step's settings applied (live fields only: a structural change would restart it);
+    ⚡ start; the app's guide passes ``read=ui.checkpoint``), then the live settings applied;
+    ``continue``: the previous step's run, with this step's settings applied (live fields only:
+    a structural change would restart it);
   * then ``train`` steps, then each claim's ``measure(run)``.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import math
 import operator
@@ -42,11 +50,31 @@ from typing import Any, Callable
 import torch
 
 from core import settings
+from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
 from core.live import Diverged
 
 STARTS = ("reset", "pretrained", "continue")
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def shipped(stem: str) -> dict[str, Any]:
+    """The checkpoint ``pretrained/<stem>.pt``, read through the checked loader for the lesson its
+    name starts with and cached per file (a rewritten file is read again); ``CheckpointError``
+    if it is missing or unusable. The default ``read`` of every lesson's ``pretrained``.
+
+    Shared by every caller, so never written to: trainers copy what they load
+    (``TrainerBase.from_checkpoint``). The pages read through ``ui.checkpoint`` instead.
+    """
+    path = pretrained_path(stem)
+    if not path.is_file():
+        raise CheckpointError(f"{path.name} is missing")
+    return _read_shipped(str(path), stem.split("_")[0], path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_shipped(path: str, lesson: str, mtime: float) -> dict[str, Any]:
+    return load_checkpoint(path, lesson)
 
 
 @dataclass(frozen=True)
@@ -117,7 +145,7 @@ class Guide:
     lesson: str
     experiments: tuple[Experiment, ...]
     trainer_cls: type
-    pretrained: Callable[[Any, torch.device], Any] | None = None
+    pretrained: Callable[..., Any] | None = None     # pretrained(config, device, read=shipped)
 
     def config(self, index: int, seed: int | None = None) -> Any:
         """Step ``index``'s config: the defaults with its settings on top (a seed if given)."""

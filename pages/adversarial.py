@@ -3,7 +3,7 @@ adversarial training."""
 import streamlit as st
 
 from core import ui
-from core.lessons.adversarial import CHECKPOINT, AdversarialConfig, AdversarialTrainer, experiments, text
+from core.lessons.adversarial import AdversarialConfig, AdversarialTrainer, experiments, text
 from core.lessons.adversarial import charts as ac
 
 # ---------------------------------------------------------------- setup and controls
@@ -38,7 +38,7 @@ config = form.config()
 
 
 def load_pretrained(device):       # the guide's pretrained start too; keeps the attack on screen
-    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINT))
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel

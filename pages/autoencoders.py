@@ -3,7 +3,7 @@ latent space you can walk through (seed 004: Chollet 8.4; seed 001)."""
 import streamlit as st
 
 from core import ui
-from core.lessons.autoencoders import CHECKPOINT, MODELS, AutoencodersConfig, AutoencodersTrainer, ExploreConfig
+from core.lessons.autoencoders import MODELS, AutoencodersConfig, AutoencodersTrainer, ExploreConfig
 from core.lessons.autoencoders import charts as ac
 from core.lessons.autoencoders import experiments, explore, text
 
@@ -23,7 +23,7 @@ config = form.config()
 
 
 def load_pretrained(device):       # the guide's pretrained start too
-    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINT))
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel

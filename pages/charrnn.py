@@ -73,7 +73,7 @@ config = form.config(custom_text=custom)
 
 def load_pretrained(device):
     """The shipped run of the chosen text: the same function the guided steps start from."""
-    return experiments.pretrained(config, device, ui.checkpoint)
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel

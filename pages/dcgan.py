@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import ui
-from core.lessons.dcgan import CHECKPOINTS, DcganConfig, DcganTrainer, LatentConfig, experiments, latent, text
+from core.lessons.dcgan import DcganConfig, DcganTrainer, LatentConfig, experiments, latent, text
 from core.lessons.dcgan import charts as dc
 
 # ---------------------------------------------------------------- setup and controls
@@ -27,7 +27,7 @@ config = form.config()
 
 
 def load_pretrained(device):       # the guide's pretrained start too
-    return experiments.pretrained(config, device, ui.checkpoint(CHECKPOINTS[config.conditional]))
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel

@@ -4,7 +4,7 @@ import streamlit as st
 from core import ui
 from core.lessons.gan1d import CUSTOM, TARGETS, Gan1DConfig, Gan1DTrainer, preset_of
 from core.lessons.gan1d import charts as gc
-from core.lessons.gan1d import text
+from core.lessons.gan1d import experiments, text
 
 # ---------------------------------------------------------------- setup and controls
 page = ui.page_setup("gan1d", "1D GAN: learning y = f(x)", intro=text.INTRO)
@@ -52,8 +52,8 @@ with ui.settings_box(page):
 config = form.config(target=formula, x_min=x_min, x_max=x_max)
 
 
-def load_pretrained(device):
-    return Gan1DTrainer.from_checkpoint(ui.checkpoint("gan1d_x2"), device)
+def load_pretrained(device):      # the same function the guided steps start from
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panel

@@ -48,7 +48,7 @@ config = form.config(show_seed=show_index(shown, seed, n_seeds))
 
 def pretrained(device):
     """The recorded runs (ring of 8, seed 0) of the chosen panels: the guided steps' own start."""
-    return guide.pretrained(config, device, read=lambda stem: ui.checkpoint(stem, "gan2d"))
+    return guide.pretrained(config, device, read=ui.checkpoint)
 
 
 # ---------------------------------------------------------------- the live panels

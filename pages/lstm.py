@@ -47,7 +47,7 @@ def render(snap: dict, runner) -> None:
 
 
 runner = ui.live_panel(page, config, make_trainer=LstmTrainer, render=render, to_widgets=form.to_widgets,
-                       pretrained=lambda device: experiments.pretrained(config, device, ui.checkpoint))
+                       pretrained=lambda device: experiments.pretrained(config, device, read=ui.checkpoint))
 
 
 # ---------------------------------------------------------------- the detail views (paused / on demand)

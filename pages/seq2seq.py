@@ -37,7 +37,7 @@ config = form.config()
 
 def load_pretrained(device):
     """The shipped run of the task chosen: the same function the guided steps start from."""
-    return experiments.pretrained(config, device, ui.checkpoint)
+    return experiments.pretrained(config, device, read=ui.checkpoint)
 
 
 def pct(v: float) -> str:

@@ -19,7 +19,7 @@ from core import experiments
 from core.experiments import Experiment, Guide
 from core.ui.keys import KEYS
 from core.ui.notices import add_notice
-from core.ui.page import Page, chart_specs, view_key
+from core.ui.page import Page, chart_specs, checkpoint, view_key
 from core.ui.widgets import is_pinned
 
 SETUP_LABEL = "⚙️ Set up this experiment"
@@ -102,10 +102,11 @@ def start_step(page: Page, runner: Any, guide: Guide, index: int, step_unit: str
 
 def load_pretrained(page: Page, guide: Guide | None, config: Any,
                     page_pretrained: Callable[[Any], Any] | None) -> Any:
-    """A pretrained start for a step: the lesson's own ``pretrained(config, device)`` (the one its
-    claims are tested with), else the page's ⚡ loader."""
+    """A pretrained start for a step: the lesson's own ``pretrained(config, device, read)`` (the
+    one its claims are tested with) reading through the page's shared cache (``checkpoint``, as ⚡
+    does), else the page's ⚡ loader."""
     if guide is not None and guide.pretrained is not None:
-        return guide.pretrained(config, page.device)
+        return guide.pretrained(config, page.device, read=checkpoint)
     if page_pretrained is None:
         raise ValueError("this lesson ships no pretrained run")
     return page_pretrained(page.device)

@@ -6,13 +6,11 @@ the page's attack settings on the 500 digits the curves use. No Streamlit.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question, Run
+from core.experiments import Claim, Experiment, Question, Run, shipped
 from core.lessons.adversarial.attacks import attack
 from core.lessons.adversarial.config import AdversarialConfig
 from core.lessons.adversarial.trainer import EPS_GRID, AdversarialTrainer
@@ -21,15 +19,11 @@ CHECKPOINT = "adversarial_digits"
 PGD_SEED = 12345            # the random start the page's probe uses
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    return load_checkpoint(pretrained_path(CHECKPOINT), "adversarial")
-
-
-def pretrained(config: AdversarialConfig, device: torch.device, state: dict[str, Any] | None = None) -> AdversarialTrainer:
+def pretrained(config: AdversarialConfig, device: torch.device,
+               read: Callable[[str], dict[str, Any]] = shipped) -> AdversarialTrainer:
     """What ⚡ Load pretrained loads: the shipped run, with the page's live settings (the attack
-    on screen) kept. ``state``: the checkpoint as the page's cache holds it (default: read here)."""
-    trainer = AdversarialTrainer.from_checkpoint(state if state is not None else _shipped(), device)
+    on screen) kept. ``read(stem)``: the checkpoint (the page passes its cached ``ui.checkpoint``)."""
+    trainer = AdversarialTrainer.from_checkpoint(read(CHECKPOINT), device)
     trainer.apply_live(config)
     return trainer
 

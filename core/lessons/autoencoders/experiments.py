@@ -6,14 +6,12 @@ and the explorer's walk. No Streamlit.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question, Run
+from core.experiments import Claim, Experiment, Question, Run, shipped
 from core.lessons.autoencoders import explore
 from core.lessons.autoencoders.config import AutoencodersConfig
 from core.lessons.autoencoders.model import AE, DAE, VAE
@@ -24,15 +22,11 @@ RECON_ROWS = {"digit": 0, "noisy": 1, "ae": 2, "dae": 3, "vae": 4}     # the rec
 WINDOW = 50                                                           # losses averaged over this many records
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    return load_checkpoint(pretrained_path(CHECKPOINT), "autoencoders")
-
-
-def pretrained(config: AutoencodersConfig, device: torch.device, state: dict[str, Any] | None = None) -> AutoencodersTrainer:
+def pretrained(config: AutoencodersConfig, device: torch.device,
+               read: Callable[[str], dict[str, Any]] = shipped) -> AutoencodersTrainer:
     """What ⚡ Load pretrained loads: the shipped 12,000-step run with its own settings (the page
-    then shows them). ``state``: the checkpoint as the page's cache holds it (default: read here)."""
-    return AutoencodersTrainer.from_checkpoint(state if state is not None else _shipped(), device)
+    then shows them). ``read(stem)``: the checkpoint (the page passes its cached ``ui.checkpoint``)."""
+    return AutoencodersTrainer.from_checkpoint(read(CHECKPOINT), device)
 
 
 # --------------------------------------------------------------------------- measures

@@ -15,8 +15,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question
+from core.experiments import Claim, Experiment, Question, shipped
 from core.lessons.charrnn import PRETRAINED
 from core.lessons.charrnn.charts import best_so_far
 from core.lessons.charrnn.trainer import CharRnnTrainer
@@ -28,16 +27,11 @@ SHIPPED_NAMES = {"corpus": "names", **{f: getattr(PRETRAINED["charrnn_names"][0]
 SHIPPED_PROSE = {f: getattr(PRETRAINED["charrnn_prose"][0], f) for f in _SIZES}
 
 
-def pretrained(config: Any, device: torch.device, load: Callable[[str], dict] | None = None) -> CharRnnTrainer:
+def pretrained(config: Any, device: torch.device, read: Callable[[str], dict[str, Any]] = shipped) -> CharRnnTrainer:
     """The shipped run of the chosen text (names; prose for any other): what ⚡ Load pretrained
-    loads. ``load(stem)`` reads the checkpoint (the page passes ``ui.checkpoint``, its read-only
-    cache; the tests read the file)."""
+    loads. ``read(stem)``: the checkpoint (the page passes ``ui.checkpoint``, its read-only cache)."""
     stem = "charrnn_names" if config.corpus == "names" else "charrnn_prose"
-    return CharRnnTrainer.from_checkpoint((load or _read)(stem), device)
-
-
-def _read(stem: str) -> dict:
-    return load_checkpoint(pretrained_path(stem), "charrnn")
+    return CharRnnTrainer.from_checkpoint(read(stem), device)
 
 
 def heldout(run) -> float:

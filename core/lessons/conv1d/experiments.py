@@ -8,8 +8,7 @@ from typing import Any, Callable
 
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question
+from core.experiments import Claim, Experiment, Question, shipped
 from core.lessons.conv1d import CHECKPOINTS
 from core.lessons.conv1d.data import gap_range
 from core.lessons.conv1d.fields import receptive_field
@@ -17,10 +16,9 @@ from core.lessons.conv1d.model import MODELS, specs_for
 from core.lessons.conv1d.trainer import Conv1dTrainer
 
 
-def pretrained(config, device, read: Callable[[str], dict[str, Any]] | None = None) -> Conv1dTrainer:
-    """What ⚡ Load pretrained loads: the shipped run of the chosen task (the page passes its cached
-    reader as ``read``)."""
-    read = read or (lambda stem: load_checkpoint(pretrained_path(stem), "conv1d"))
+def pretrained(config, device, read: Callable[[str], dict[str, Any]] = shipped) -> Conv1dTrainer:
+    """What ⚡ Load pretrained loads: the shipped run of the chosen task. ``read(stem)``: the
+    checkpoint (the page passes its cached ``ui.checkpoint``)."""
     return Conv1dTrainer.from_checkpoint(read(CHECKPOINTS[config.task]), device)
 
 

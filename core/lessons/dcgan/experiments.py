@@ -7,14 +7,12 @@ steps, ``metrics.Judge``), the loss history and the latent explorer. No Streamli
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question, Run
+from core.experiments import Claim, Experiment, Question, Run, shipped
 from core.lessons.dcgan import latent
 from core.lessons.dcgan.config import DcganConfig
 from core.lessons.dcgan.trainer import DcganTrainer
@@ -23,15 +21,11 @@ CHECKPOINTS = {False: "dcgan_digits", True: "dcgan_conditional"}
 WINDOW = 50                      # loss records averaged
 
 
-@functools.lru_cache(maxsize=2)
-def _shipped(conditional: bool) -> dict[str, Any]:
-    return load_checkpoint(pretrained_path(CHECKPOINTS[conditional]), "dcgan")
-
-
-def pretrained(config: DcganConfig, device: torch.device, state: dict[str, Any] | None = None) -> DcganTrainer:
+def pretrained(config: DcganConfig, device: torch.device,
+               read: Callable[[str], dict[str, Any]] = shipped) -> DcganTrainer:
     """What ⚡ Load pretrained loads: the shipped run of the kind ``config`` asks for (conditional or
-    not), with its own settings. ``state``: the checkpoint as the page's cache holds it."""
-    return DcganTrainer.from_checkpoint(state if state is not None else _shipped(bool(config.conditional)), device)
+    not), with its own settings. ``read(stem)``: the checkpoint (the page passes ``ui.checkpoint``)."""
+    return DcganTrainer.from_checkpoint(read(CHECKPOINTS[bool(config.conditional)]), device)
 
 
 # --------------------------------------------------------------------------- measures

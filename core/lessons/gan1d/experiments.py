@@ -3,12 +3,12 @@ minimax loss's vanishing gradient and the non-saturating fix (seed 000 activity 
 a learning rate that blows the run up, and the shipped finished run."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from core.experiments import Claim, Experiment, Question, Run
+from core.experiments import Claim, Experiment, Question, Run, shipped
 from core.lessons.gan1d.trainer import Gan1DTrainer
 
 SEEDS = (0, 1, 2)
@@ -17,10 +17,10 @@ SEEDS = (0, 1, 2)
 STRONG_D = {"lr_d": 1e-2, "lr_g": 1e-5, "k": 10}
 
 
-def pretrained(config: Any, device: torch.device) -> Gan1DTrainer:
-    """The shipped x² run (what ⚡ Load pretrained loads)."""
-    from core.checkpoints import load_checkpoint, pretrained_path
-    return Gan1DTrainer.from_checkpoint(load_checkpoint(pretrained_path("gan1d_x2"), "gan1d"), device)
+def pretrained(config: Any, device: torch.device, read: Callable[[str], dict[str, Any]] = shipped) -> Gan1DTrainer:
+    """The shipped x² run, whatever the settings (what ⚡ Load pretrained loads). ``read(stem)``:
+    the checkpoint (the page passes its cached ``ui.checkpoint``)."""
+    return Gan1DTrainer.from_checkpoint(read("gan1d_x2"), device)
 
 
 def mean_abs_err(run: Run) -> float:

@@ -11,18 +11,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question
+from core.checkpoints import CheckpointError
+from core.experiments import Claim, Experiment, Question, shipped
 from core.lessons.gan2d.config import DEFAULT_METHODS
 from core.lessons.gan2d.metrics import mode_metrics
 from core.lessons.gan2d.pretrained import load_pretrained
 from core.lessons.gan2d.trainer import Gan2DTrainer
 
 
-def pretrained(config, device, read: Callable[[str], dict[str, Any]] | None = None) -> Gan2DTrainer:
+def pretrained(config, device, read: Callable[[str], dict[str, Any]] = shipped) -> Gan2DTrainer:
     """What ⚡ Load pretrained loads: the recorded runs (ring of 8, seed 0, 3,000 steps) of the
-    chosen panels, merged into one trainer (the page passes its cached reader as ``read``)."""
-    read = read or (lambda stem: load_checkpoint(pretrained_path(stem), "gan2d"))
+    chosen panels, merged into one trainer. ``read(stem)``: a checkpoint (the page passes its
+    cached ``ui.checkpoint``); a missing or refused file is skipped."""
     return load_pretrained(read, tuple(config.methods) or DEFAULT_METHODS, device, CheckpointError)
 
 

@@ -9,7 +9,7 @@ The training steps use Adam at 0.003 rather than the page's default 0.01: on the
 and 1 only (seeds 2 and 4 stall at 84–89 %, seed 3 at chance), at 0.003 on all of seeds 0–4 by
 step 500. The shipped runs (⚡ Load pretrained) were trained at the default 0.01 for 1,500 steps.
 
-``pretrained(config, device)`` is what the page's ⚡ Load pretrained loads.
+``pretrained(config, device, read)`` is what the page's ⚡ Load pretrained loads.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question, Run
+from core.experiments import Claim, Experiment, Question, Run, shipped
 from core.lessons.lstm import compare
 from core.lessons.lstm.config import PROBE_BACK, LstmConfig
 from core.lessons.lstm.trainer import LstmTrainer
@@ -34,13 +33,10 @@ ENTRY = compare.ENTRY_BACK
 
 
 def pretrained(config: LstmConfig, device: torch.device,
-               load: Callable[[str], dict[str, Any]] | None = None) -> LstmTrainer:
+               read: Callable[[str], dict[str, Any]] = shipped) -> LstmTrainer:
     """The shipped run of ``config``'s cell type (default task, 1,500 steps): what ⚡ Load
-    pretrained loads. ``load`` reads a shipped checkpoint by name (the page passes its cached
-    reader, ``ui.checkpoint``); by default the file is read here."""
-    name = f"lstm_{config.cell}"
-    state = load(name) if load is not None else load_checkpoint(pretrained_path(name), "lstm")
-    return LstmTrainer.from_checkpoint(state, device)
+    pretrained loads. ``read(stem)``: the checkpoint (the page passes its cached ``ui.checkpoint``)."""
+    return LstmTrainer.from_checkpoint(read(f"lstm_{config.cell}"), device)
 
 
 # ---------------------------------------------------------------- measures (what the page shows)

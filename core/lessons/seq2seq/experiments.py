@@ -13,21 +13,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question
+from core.experiments import Claim, Experiment, Question, shipped
 from core.lessons.seq2seq.trainer import Seq2SeqTrainer
 
 
-def pretrained(config: Any, device: torch.device, load: Callable[[str], dict] | None = None) -> Seq2SeqTrainer:
+def pretrained(config: Any, device: torch.device, read: Callable[[str], dict[str, Any]] = shipped) -> Seq2SeqTrainer:
     """The shipped run of the config's task (dates: 3,000 steps; reversal: 2,000): what the
-    page's ⚡ Load pretrained loads. ``load(stem)`` reads the checkpoint (the page passes
-    ``ui.checkpoint``, its read-only cache; the tests read the file)."""
-    stem = f"seq2seq_{config.task}"
-    return Seq2SeqTrainer.from_checkpoint((load or _read)(stem), device)
-
-
-def _read(stem: str) -> dict:
-    return load_checkpoint(pretrained_path(stem), "seq2seq")
+    page's ⚡ Load pretrained loads. ``read(stem)``: the checkpoint (the page passes
+    ``ui.checkpoint``, its read-only cache)."""
+    return Seq2SeqTrainer.from_checkpoint(read(f"seq2seq_{config.task}"), device)
 
 
 def acc(model: str, longest: bool = False):

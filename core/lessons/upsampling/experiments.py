@@ -10,8 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.checkpoints import load_checkpoint, pretrained_path
-from core.experiments import Claim, Experiment, Question
+from core.experiments import Claim, Experiment, Question, shipped
 from core.lessons.upsampling import CHECKPOINT, viewer
 from core.lessons.upsampling.config import ViewerConfig
 from core.lessons.upsampling.grids import parse_grid
@@ -20,10 +19,9 @@ from core.lessons.upsampling.trainer import UpsamplingTrainer
 RESIZE, TCONV = ("nearest", "bilinear"), ("tconv3", "tconv4")
 
 
-def pretrained(config, device, read: Callable[[str], dict[str, Any]] | None = None) -> UpsamplingTrainer:
-    """What ⚡ Load pretrained loads: the shipped 2,000-step run of the four decoders (the page
-    passes its cached reader as ``read``)."""
-    read = read or (lambda stem: load_checkpoint(pretrained_path(stem), "upsampling"))
+def pretrained(config, device, read: Callable[[str], dict[str, Any]] = shipped) -> UpsamplingTrainer:
+    """What ⚡ Load pretrained loads: the shipped 2,000-step run of the four decoders. ``read(stem)``:
+    the checkpoint (the page passes its cached ``ui.checkpoint``)."""
     return UpsamplingTrainer.from_checkpoint(read(CHECKPOINT), device)
 
 
