@@ -42,7 +42,10 @@ class Page:
 # browser: without this they would be smeared by smoothing.
 _IMAGE_CSS = ('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }\n'
               # the button that carries the Train/Pause key (core.ui.keys) is not shown
-              '[class*="_train_key"] { display: none; }')
+              '[class*="_train_key"] { display: none; }\n'
+              # the run's counters: label and value on one line (core.ui.loop)
+              '[class*="_counters"] [data-testid="stMetric"] > div { display: flex; align-items: baseline; gap: 0.6rem; }\n'
+              '[class*="_counters"] [data-testid="stMetricValue"] { font-size: 1.3rem; }')
 # Presentation mode (a projector at 1280×720): bigger type, less padding, the header made thin
 # and see-through so the title clears it, and anything marked advanced hidden.
 _PRESENT_CSS = """
@@ -50,7 +53,8 @@ _PRESENT_CSS = """
 html { font-size: 20px; }
 [data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
 [data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
-[data-testid="stMainBlockContainer"] { padding-top: 2.4rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 2rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 h1 { padding-top: 0 !important; padding-bottom: 0.3rem !important; font-size: 2rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
 [data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
@@ -65,8 +69,6 @@ _BASE_CSS = """
 [data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
 [data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.8rem; padding-bottom: 2rem; }
-[class*="_counters"] [data-testid="stMetric"] > div { display: flex; align-items: baseline; gap: 0.6rem; }
-[class*="_counters"] [data-testid="stMetricValue"] { font-size: 1.3rem; }
 h1 { padding-top: 0.25rem !important; padding-bottom: 0.1rem !important; font-size: 2rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
 [data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
