@@ -225,5 +225,5 @@ def frame_share() -> float:
 
 # At most 1 / 0.19 = 5.3 frames a second per session: the issue's ≥ 5, with the rest of the time for
 # training. Paired against 0.16 s (6.3 frames/s; bench_live_loop.py --ab DASH_FRAME_SECONDS=0.19),
-# live / headless rose on 9 of 10 pages, by 0.04 on average (README, "Fewer frames").
+# live / headless rose on 9 of 10 pages, by 0.04 on average (benchmarks/README.md, «Fewer frames»).
 PACER = FramePacer(share=frame_share(), lo=float(os.environ.get("DASH_FRAME_SECONDS", "0.19")))

@@ -6,7 +6,7 @@
 Each lesson package in the lesson table (``core.registry``) provides ``pretrain(seed: int) -> dict`` returning
 ``{"checkpoints": {file_stem: checkpoint_dict}, "metrics": {name: number}}``. The checkpoints
 are written to ``pretrained/<file_stem>.pt`` and the metrics are printed as one JSON object per
-lesson, so a regenerated file can be compared with the figures in the README.
+lesson, so a regenerated file can be compared with the figures in its guide (docs/<key>.md).
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from core.ui.widgets import is_pinned
 
 # One student alone: ~5.3 frames a second (the issue asks ≥ 5). Training keeps more of its solo
 # speed with fewer frames (bench_live_loop.py, Chromium on the same 2 cores): 0.52–0.65 at 10
-# frames a second, 0.53–0.80 at 6.3, 0.62–0.85 at 5.3 (README, "Fewer frames").
+# frames a second, 0.53–0.80 at 6.3, 0.62–0.85 at 5.3 (benchmarks/README.md, «Fewer frames»).
 # core.gates.FramePacer stretches it when many students train at once.
 TICK_SECONDS = PACER.lo      # DASH_FRAME_SECONDS, 0.19 unless set
 BACKGROUND_SECONDS = 1.0     # how long training may continue without a tick (e.g. tab closed)
@@ -321,7 +321,8 @@ def _tick(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
 @contextlib.contextmanager
 def _one_burst(ctx: Any) -> Iterator[None]:
     """Hold a frame's messages and send them in one go when it is drawn: sent as drawn, each of
-    its ~10–30 woke the server's event loop on its own (README, "A frame sent in one go").
+    its ~10–30 woke the server's event loop on its own (benchmarks/README.md, «A frame sent in
+    one go»).
     ``ctx``: the fragment run's ScriptRunContext (None: as usual). Each held message still passes
     Streamlit's yield point (the runner's check for a rerun request), so Pause, a page change and
     ``st.rerun`` interrupt the drawing as before; what was drawn until then is sent.

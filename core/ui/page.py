@@ -87,7 +87,8 @@ CANVAS = os.environ.get("DASH_CHART_RENDERER", "canvas") == "canvas"
 # marked ``detail=True`` by the page) are redrawn on every DETAIL_EVERY-th frame; the frames in
 # between send the kept view again, byte for byte, and Streamlit's frontend leaves a chart whose
 # spec and data bytes are unchanged as it is: ~2 ms of Chromium's time a chart instead of ~12 for
-# 600 changed rows (README, "Detail views"). Full runs and paused frames redraw everything.
+# 600 changed rows (benchmarks/README.md, «Detail views»). Full runs and paused frames redraw
+# everything.
 DETAIL_EVERY = max(1, int(os.environ.get("DASH_DETAIL_EVERY", "2")))
 
 
