@@ -163,13 +163,19 @@ def chart_image(spec: dict, fmt: str, width: int = 800) -> bytes:
     raise ValueError(f"unknown image format {fmt!r}")
 
 
+# The run token of a joined student (core.ui.classroom: ``?run=``) is theirs alone: a link made to
+# be handed out keeps the class (others may join it) but never the token (it names their run).
+PRIVATE_PARAMS = ("run",)
+
+
 def lesson_link(url: str, params: dict[str, list[str]], lesson: str, hide: list[str],
                 present: bool = False) -> str:
     """The page's address with the current settings, ``?<lesson>_hide=…`` pinning ``hide`` and
-    ``present=true`` if asked. ``params``: the current query parameters (name -> values)."""
+    ``present=true`` if asked. ``params``: the current query parameters (name -> values); the
+    student's own ones (PRIVATE_PARAMS) are left out."""
     parts = urlsplit(url)
     keep = [(k, v) for k, vs in params.items() for v in vs
-            if k not in (f"{lesson}_{HIDE}", "present")]
+            if k not in (f"{lesson}_{HIDE}", "present", *PRIVATE_PARAMS)]
     if hide:
         keep.append((f"{lesson}_{HIDE}", ",".join(hide)))
     if present:

@@ -9,7 +9,9 @@ the same run replaces the older one, and when MAX_PENDING runs are pending (the 
 ones are dropped and counted. A failing store is retried with a growing pause and reported by
 ``status()``, which the page shows as "the class view is unavailable"; training goes on.
 
-The thread also reads the classes it has seen (their sweep and the lecturer's message) every
+The thread also keeps its sessions' runs held (``hold``: core.classroom.access's lease), renewing
+every RENEW_SECONDS while a session is connected and giving the run back once it is not, and reads
+the classes it has seen (their sweep and the lecturer's message) every
 INFO_SECONDS, so a page can show them from memory (``class_info``) without a query of its own.
 """
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from core import settings
+from core.classroom import access
 from core.checkpoints import CheckpointError, MAX_UPLOAD_BYTES, checkpoint_bytes, read_checkpoint_bytes
 from core.classroom.store import Store, StoreError, database_url, shared
 
@@ -32,6 +35,7 @@ INFO_SECONDS = 2.0
 MAX_PENDING = 2000            # runs waiting to be written (one worker holds ~30 sessions)
 HISTORY_POINTS = 60           # per history key: enough for a small multiple or a final value
 METRIC_TAIL = 20              # a metric is the mean of the history's last this many points
+IDLE_SECONDS = 30.0           # a hold without a liveness test lapses when its session is this quiet
 
 
 def _num(x: Any) -> float | None:
@@ -107,6 +111,9 @@ class Publisher:
         self._checkpoints: dict[tuple[str, str], tuple[str, int, bytes]] = {}
         self._infos: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._watch: dict[str, float] = {}      # class code -> when a page last asked about it
+        # run token -> (holder, is its session connected?, when the session last touched it)
+        self._holds: dict[str, tuple[str, Callable[[], bool] | None, float]] = {}
+        self._lost: set[tuple[str, str]] = set()  # (token, holder) taken up by another session
         self.dropped = 0
         self.written = 0
         self.last_ok: float | None = None
@@ -134,6 +141,22 @@ class Publisher:
                 self._checkpoints[key] = (summary["class_code"], summary["step"], checkpoint)
         self._ensure_thread()
         return True
+
+    def hold(self, token: str, holder: str, alive: Callable[[], bool] | None = None) -> None:
+        """Keep run ``token`` held by session ``holder`` while ``alive()`` says the session is
+        connected (None: while the session calls this at least every IDLE_SECONDS)."""
+        with self._lock:
+            self._holds[token] = (holder, alive, time.monotonic())
+        self._ensure_thread()
+
+    def unhold(self, token: str) -> None:
+        with self._lock:
+            self._holds.pop(token, None)
+
+    def lost(self, token: str, holder: str) -> bool:
+        """Whether another session took run ``token`` up from ``holder`` (its lease had run out)."""
+        with self._lock:
+            return (token, holder) in self._lost
 
     def class_info(self, code: str) -> dict[str, Any] | None:
         """The class as last read by the thread (None until then, or if it has gone)."""
@@ -166,7 +189,7 @@ class Publisher:
     # ------------------------------------------------------------------ the thread
     def _loop(self) -> None:
         pause = FLUSH_SECONDS
-        last_info = 0.0
+        last_info = last_renew = 0.0
         while not self._stopping:
             self._wake.wait(pause)
             self._wake.clear()
@@ -175,6 +198,7 @@ class Publisher:
                 ckpts, self._checkpoints = dict(self._checkpoints), {}
                 watched = [c for c, t in self._watch.items() if time.monotonic() - t < 30]
                 info_due = bool(watched) and time.monotonic() - last_info >= INFO_SECONDS
+                renew_due = bool(self._holds) and time.monotonic() - last_renew >= access.RENEW_SECONDS
                 self._busy = bool(summaries or ckpts or info_due)
             try:
                 t0 = time.perf_counter()
@@ -183,6 +207,9 @@ class Publisher:
                                                                    (token, lesson), (code, step, data) in ckpts.items()])
                 if summaries or ckpts:
                     self.write_seconds = (self.write_seconds + [time.perf_counter() - t0])[-500:]
+                if renew_due:
+                    last_renew = time.monotonic()
+                    self._renew()
                 if info_due:
                     last_info = time.monotonic()
                     infos = {c: self.store.class_info(c) for c in watched}
@@ -201,6 +228,23 @@ class Publisher:
             finally:
                 with self._lock:
                     self._busy = False
+
+
+    def _renew(self) -> None:
+        """Renew the leases of connected sessions' runs; give back those of sessions gone."""
+        with self._lock:
+            holds = dict(self._holds)
+        now = time.monotonic()
+        gone = {t: h for t, (h, alive, touched) in holds.items()
+                if not (alive() if alive is not None else now - touched < IDLE_SECONDS)}
+        keep = {t: h for t, (h, _, _) in holds.items() if t not in gone}
+        access.release(self.store, gone)
+        lost = access.renew(self.store, keep)
+        with self._lock:
+            for t, h in [*gone.items(), *((t, keep[t]) for t in lost)]:
+                if self._holds.get(t, ("",))[0] == h:     # unless the session held it anew meanwhile
+                    del self._holds[t]
+            self._lost.update((t, keep[t]) for t in lost)
 
 
 _PUBLISHERS: dict[str, Publisher] = {}

@@ -28,7 +28,7 @@ from core.classroom import codes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_URL = f"sqlite:///{ROOT / '.class' / 'class.db'}"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TIMEOUT_SECONDS = 3.0          # the longest any one call may wait for the database
 CLASS_HOURS = 12.0             # a class code stops working (and its runs are purged) after this
 
@@ -53,6 +53,10 @@ members = sa.Table(
     sa.Column("class_code", sa.String(12), nullable=False, index=True),
     sa.Column("nickname", sa.String(64), nullable=False),
     sa.Column("joined", sa.Float, nullable=False),
+    # the live session that acts as this run, until when (core.classroom.access: a copied address
+    # with the token does not take over a run whose page is open)
+    sa.Column("holder", sa.String(64), nullable=True),
+    sa.Column("held_until", sa.Float, nullable=True),
 )
 runs = sa.Table(
     "dash_runs", metadata,
@@ -78,8 +82,32 @@ checkpoints = sa.Table(
     sa.Column("updated", sa.Float, nullable=False),
     postgresql_with=_CHURN,
 )
-# version -> the step that brings a store at version-1 to it (none yet: version 1 is the first)
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+# Join attempts of the last minute, store-wide (core.classroom.access): a limit kept in one worker's
+# memory would let a guesser multiply their tries by the number of workers behind the proxy.
+join_attempts = sa.Table(
+    "dash_join_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(16), nullable=False),      # what is tried: a class, the lecturer key
+    sa.Column("key", sa.String(64), nullable=False),        # the client (a session)
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("failed", sa.Boolean, nullable=False),
+    sa.Index("dash_join_attempts_key", "scope", "key", "at"),
+)
+
+
+def _v2_leases(conn: Connection) -> None:
+    """Version 2: members get their lease (holder, held_until); dash_join_attempts is new and made
+    by ``create_all`` before the migrations run. ALTER TABLE … ADD COLUMN reads the same in both
+    dialects; the type is written by the dialect."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(members.name)}
+    for col in (members.c.holder, members.c.held_until):
+        if col.name not in have:
+            conn.execute(sa.text(f"ALTER TABLE {members.name} ADD COLUMN {col.name} "
+                                 f"{col.type.compile(dialect=conn.dialect)}"))
+
+
+# version -> the step that brings a store at version-1 to it
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_leases}
 
 
 class StoreError(RuntimeError):
@@ -197,6 +225,10 @@ class Store:
                     time.sleep(0.2 * (attempt + 1))
         return SCHEMA_VERSION
 
+    def run(self, fn: Callable[[Connection], Any], write: bool = False) -> Any:
+        """``fn(conn)`` in one connection (one transaction if ``write``); StoreError if away."""
+        return self._run(fn, write)
+
     def _run(self, fn: Callable[[Connection], Any], write: bool = False) -> Any:
         try:
             with self._connect(write) as conn:
@@ -259,8 +291,10 @@ class Store:
         self._run(go, write=True)
 
     # ------------------------------------------------------------------ members
-    def join(self, code: str, nickname: str, now: float | None = None) -> str | None:
-        """A new member of class ``code``: their run token, or None if there is no such class."""
+    def join(self, code: str, nickname: str, now: float | None = None, holder: str | None = None,
+             lease: float = 0.0) -> str | None:
+        """A new member of class ``code``: their run token, or None if there is no such class.
+        ``holder``: the session that joined holds the run for ``lease`` seconds (core.classroom.access)."""
         now = time.time() if now is None else now
         nickname = codes.clean_nickname(nickname)
 
@@ -269,7 +303,8 @@ class Store:
             if row is None or row.created < now - CLASS_HOURS * 3600:
                 return None
             token = codes.new_run_token()
-            conn.execute(members.insert().values(token=token, class_code=code, nickname=nickname, joined=now))
+            conn.execute(members.insert().values(token=token, class_code=code, nickname=nickname, joined=now,
+                                                 holder=holder, held_until=now + lease if holder else None))
             return token
         return self._run(go, write=True)
 

@@ -7,23 +7,30 @@ Three hooks, one line each (page.py 1, loop.py 2, marked "issue 35 hook"), are a
   * ``after_frame(page, runner, snap)`` in the live loop's frame, while the trainer is stopped for the
     snapshot: every SUMMARY_SECONDS a summary, every CHECKPOINT_SECONDS the checkpoint, handed to
     the process's publisher (a dict insert; the writing is its thread's);
-  * ``resumed(page, make_trainer)`` where the live loop builds a session's first run: a joined
-    session whose lesson has a saved checkpoint continues from it.
+  * ``resumed(page, from_checkpoint)`` where the live loop builds a session's first run: a joined
+    session whose lesson has a saved checkpoint continues from it (rebuilt by the lesson's own
+    ``from_checkpoint``, as the take-home box's upload is: forecasting's is not its trainer class's).
 
 Who is in which class travels in the page's address (``?class=K7Q2&run=<token>``), so a reconnect
-to another worker, or a reload, finds the run again; the token is 128 random bits and only the
-student's own page shows it. Nothing is published before the student joins.
+to another worker, or a reload, finds the run again; the token is 128 random bits. An address can
+be copied, so the token is not enough: the session that joined (or took the run up) holds it in the
+store (core.classroom.access), and an address opened elsewhere while that page is open is refused;
+a reload or a reconnect after a worker died waits until the old session's hold is gone (seconds).
+The links the app makes to share (the take-home box's lesson link) leave the token out. Nothing is
+published before the student joins.
 """
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import registry
-from core.classroom import codes, view
+from core.classroom import access, codes, view
 from core.classroom.publish import (CHECKPOINT_SECONDS, SUMMARY_SECONDS, CheckpointError, checkpoint_of,
                                     publisher, resume_state, summarize)
 from core.classroom.store import StoreError, shared
@@ -35,6 +42,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CODE, TOKEN, NICK = "class_code", "class_token", "class_nick"
 NOTICE_SECONDS = 5.0      # a page that is not training looks for the lecturer's notices this often
+WAIT_SECONDS = access.LEASE_SECONDS + 2 * access.RENEW_SECONDS   # a dead worker's hold has run out by then
+RETRY_SECONDS = 2.0       # a page waiting for its run to be let go asks this often
+HELD_WAIT = ("This address names a class run that is open in another window right now, so this page does "
+             "not take it over. If it is yours (a reload, or your connection moved to another server), it "
+             "continues here in a few seconds, once that window is gone.")
+HELD_REFUSED = ("That class run is open in another window, so this page does not take it over (a copied "
+                "address does not hand over a run). Join the class below with your own nickname.")
 UNAVAILABLE = ("The class view is unavailable right now (the class store cannot be reached). Your run "
                "goes on here and is shared again when the store is back.")
 
@@ -50,29 +64,50 @@ def _session_id() -> str:
     return ctx.session_id if ctx is not None else "-"
 
 
+def _holder() -> str:
+    """This session's name in the store's run leases (random: a session id is not meant to travel)."""
+    return st.session_state.setdefault("class_holder", secrets.token_urlsafe(12))
+
+
+def _hold(token: str) -> None:
+    """Keep the run held by this session while it is connected (the publisher's thread renews)."""
+    alive = None                            # no runtime (AppTest): held while the page keeps touching it
+    if Runtime.exists():
+        runtime, sid = Runtime.instance(), _session_id()
+        alive = lambda: runtime.is_active_session(sid)      # noqa: E731  a closed tab lets go at once
+    publisher().hold(token, _holder(), alive)
+
+
+def _joined_as(code: str, token: str, nick: str) -> None:
+    ss = st.session_state
+    ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+    ss.pop("class_wait", None)
+    _hold(token)
+
+
 # ------------------------------------------------------------------------------ joining
 
 def _attempt(ask: Callable[[], Any], refused: str) -> Any | None:
     """One rate-limited question to the store on the way into a class: its answer, or None with
-    the reason left for the box (too many tries, the store away, ``refused`` for a wrong code)."""
+    the reason left for the box (too many tries, the store away, ``refused`` for a wrong code).
+    The tries are counted in the store, so every worker behind the proxy shares one limit."""
     ss = st.session_state
-    why = codes.LIMITER.allow(_session_id())
-    if why:
-        ss["class_error"] = why
-        return None
     try:
-        answer = ask()
+        why = access.join_allowed(shared(), _session_id())
+        answer = None if why else ask()
+        if answer is None and not why:
+            access.join_failed(shared(), _session_id())
     except StoreError:
         ss["class_error"] = UNAVAILABLE
         return None
-    if answer is None:
-        codes.LIMITER.failed()
-        ss["class_error"] = refused
+    if why or answer is None:
+        ss["class_error"] = why or refused
     return answer
 
 
 def _rejoin_from_url() -> None:
-    """A new session opened with ``?class=…&run=…`` (a reconnect, a reload, a followed notice)."""
+    """A new session opened with ``?class=…&run=…`` (a reconnect, a reload, a followed notice, or
+    someone else's copied address): it takes the run up unless another open page holds it."""
     ss = st.session_state
     if joined() or ss.get("class_rejoin_tried"):
         return
@@ -80,13 +115,49 @@ def _rejoin_from_url() -> None:
     if not code or not codes.valid_token(token):
         return
     ss["class_rejoin_tried"] = True
-    nick = _attempt(lambda: shared().member(code, token),
-                    "That class link has expired or you left the class: join again below.")
+    try:
+        nick = _attempt(lambda: access.claim(shared(), code, token, _holder()),
+                        "That class link has expired or you left the class: join again below.")
+    except access.Held:                     # a live page has it: wait, in case that page is this one's past
+        ss["class_wait"] = (code, token, time.monotonic() + WAIT_SECONDS)
+        return
     if nick is None:
         if "class_error" in ss and "expired" in ss["class_error"]:
             del st.query_params["run"]
         return
-    ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+    _joined_as(code, token, nick)
+
+
+def _wait_fragment(lesson: str) -> None:
+    """While the address's run is held by another page: ask again every RETRY_SECONDS; take it up
+    once it is let go (a reload's old tab, a dead worker), or give up after WAIT_SECONDS."""
+    @st.fragment(run_every=RETRY_SECONDS)
+    def waiting() -> None:
+        ss = st.session_state
+        if ss.get("class_wait") is None:
+            return
+        code, token, until = ss["class_wait"]
+        try:
+            nick = access.claim(shared(), code, token, _holder())
+        except access.Held:
+            if time.monotonic() < until:
+                st.info(HELD_WAIT, icon="⏳")
+                return
+            nick, ss["class_error"] = None, HELD_REFUSED
+        except StoreError:
+            st.warning(UNAVAILABLE, icon="⚠️")
+            return
+        ss.pop("class_wait", None)
+        if nick is None:
+            ss.setdefault("class_error", "That class link has expired or you left the class: join again below.")
+            if "run" in st.query_params:
+                del st.query_params["run"]
+        else:
+            _joined_as(code, token, nick)
+            ss[f"{lesson}_reset"] = True    # core.ui.loop's Page.key("reset"): rebuilt, so resumed
+        st.rerun()
+
+    waiting()
 
 
 def _on_join() -> None:
@@ -98,13 +169,16 @@ def _on_join() -> None:
         return
     code = codes.normal_code(ss.get("class_join_code", ""))
     if code is None:
-        codes.LIMITER.allow(_session_id())          # a malformed code counts as a try too
+        try:
+            access.join_allowed(shared(), _session_id())          # a malformed code counts as a try too
+        except StoreError:
+            pass
         ss["class_error"] = f"A class code has {codes.CODE_LENGTH} letters and digits, as your lecturer shows it."
         return
-    token = _attempt(lambda: shared().join(code, nick),
+    token = _attempt(lambda: shared().join(code, nick, holder=_holder(), lease=access.LEASE_SECONDS),
                      "There is no class with that code now: check it with your lecturer.")
     if token is not None:
-        ss[CODE], ss[TOKEN], ss[NICK] = code, token, nick
+        _joined_as(code, token, nick)
         st.query_params["class"], st.query_params["run"] = code, token
 
 
@@ -113,6 +187,8 @@ def _on_leave() -> None:
     token = ss.get(TOKEN)
     for k in (CODE, TOKEN, NICK):
         ss.pop(k, None)
+    if token:
+        publisher().unhold(token)
     for k in ("class", "run"):
         if k in st.query_params:
             del st.query_params[k]
@@ -134,6 +210,23 @@ def _keep_in_url() -> None:
             st.query_params["run"] = j[1]
 
 
+def _still_held() -> None:
+    """A joined page whose run another page took up (its hold ran out while the store was away)
+    stops acting as that run; else its hold is touched (the page is alive)."""
+    ss, j = st.session_state, joined()
+    if j is None:
+        return
+    if not publisher().lost(j[1], _holder()):
+        _hold(j[1])
+        return
+    for k in (CODE, TOKEN, NICK):
+        ss.pop(k, None)
+    if "run" in st.query_params:
+        del st.query_params["run"]
+    ss["class_error"] = ("Your class run was taken up in another window while the class store was away; "
+                         "this page no longer shares it. Join again to share from here.")
+
+
 def sidebar_box(lesson: str) -> None:
     """The sidebar's 👥 Class box (called inside ``st.sidebar`` by ``page_setup``)."""
     if lesson == "class":                  # the lecturer's own page
@@ -143,6 +236,7 @@ def sidebar_box(lesson: str) -> None:
     if go is not None:                      # a followed notice: the student clicked Open
         st.switch_page(go[0], query_params=go[1])
     _rejoin_from_url()
+    _still_held()
     _keep_in_url()
     j = joined()
     with st.expander("👥 Class", expanded=j is not None or "class" in st.query_params):
@@ -150,6 +244,8 @@ def sidebar_box(lesson: str) -> None:
         if err:
             st.error(err)
         if j is None:
+            if ss.get("class_wait") is not None:        # only then: a fragment that reruns every 2 s
+                _wait_fragment(lesson)
             st.caption("Join your lecturer's class to share your runs with them: a nickname, settings, "
                        "step and curves, nothing else. Nothing is shared until you join.")
             st.text_input("Class code", value=st.query_params.get("class", ""), key="class_join_code",
@@ -256,6 +352,8 @@ def _publish(lesson: str, runner: "LiveRunner", j: tuple[str, str, str]) -> None
     """Every SUMMARY_SECONDS the summary (when the step moved, or every 30 s), every
     CHECKPOINT_SECONDS the checkpoint (when the step moved). The trainer must be stopped."""
     ss = st.session_state
+    if ss.get(f"{lesson}_reset"):           # this run is about to be replaced (by the saved one, after a
+        return                              # wait): its summary or checkpoint must not overwrite the save
     key = f"{lesson}_class_pub"
     now = time.monotonic()
     t_sum, s_sum, t_ck, s_ck = ss.get(key, (-1e9, -1, -1e9, -1))
@@ -283,14 +381,13 @@ def _publish_paused(lesson: str, j: tuple[str, str, str]) -> None:
         runner.call(lambda _t: _publish(lesson, runner, j))
 
 
-def resumed(page: "Page", make_trainer: Any) -> Any | None:
+def resumed(page: "Page", from_checkpoint: Callable[[dict[str, Any], Any], T] | None) -> T | None:
     """A joined session's first run of a lesson: a trainer continuing from the run's last saved
     checkpoint (read back as an upload is: ``read_checkpoint_bytes``, then the lesson's
-    ``from_checkpoint``), or None (not joined, nothing saved, already tried, or the lesson builds
-    its runs with a function that has no ``from_checkpoint``, as forecasting does)."""
+    ``from_checkpoint(state, device)``, the same the take-home box uses), or None (not joined,
+    nothing saved, already tried, or a lesson that cannot rebuild a run from a checkpoint)."""
     ss = st.session_state
     j = joined()
-    from_checkpoint = getattr(make_trainer, "from_checkpoint", None)
     if j is None or from_checkpoint is None or ss.get(page.key("class_resumed")):
         return None
     ss[page.key("class_resumed")] = True

@@ -4,7 +4,7 @@ run large; class sweeps; sending a step or a lesson link to every student.
 Opened with the lecturer key: ``DASH_LECTURER_KEY`` in the environment or in Streamlit's secrets
 (``.streamlit/secrets.toml``). The key is typed into a password box inside a form, compared in
 constant time, and never put in the address, the session's widgets after the check, or a log.
-Wrong keys are rate-limited like join attempts. Students have no path to another run: their pages
+Wrong keys are rate-limited like join attempts, in the class store (every worker counts together). Students have no path to another run: their pages
 only ever read their own class's notices (core/ui/classroom.py).
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import registry
-from core.classroom import codes, view
+from core.classroom import access, view
 from core.classroom.store import StoreError, shared
 
 REFRESH_SECONDS = float(os.environ.get("DASH_CLASS_REFRESH", "1.0"))
 PAGE_RUNS = 120                      # small multiples per page (a hall of 300: three pages)
 SMALL_POINTS = 30                    # points per small multiple's curve
-LECTURER_LIMITER = codes.JoinLimiter(per_key=5, failures=20)
+LECTURER_TRIES, LECTURER_FAILURES = 5, 20     # a minute: per session, and store-wide
 OK = "lecturer_ok"
 
 
@@ -45,14 +45,18 @@ def _on_login() -> None:
     ss["lecturer_key_try"] = ""                       # not kept in the session either
     key = lecturer_key()
     ctx_id = getattr(get_script_run_ctx(), "session_id", "-")
-    why = LECTURER_LIMITER.allow(ctx_id)
-    if why:
-        ss["lecturer_error"] = why
-    elif key and hmac.compare_digest(typed.encode(), key.encode()):
-        ss[OK] = True
-    else:
-        LECTURER_LIMITER.failed()
-        ss["lecturer_error"] = "That is not the lecturer key."
+    try:
+        why = access.join_allowed(shared(), ctx_id, per_key=LECTURER_TRIES, failures=LECTURER_FAILURES,
+                                  scope=access.LECTURER)
+        if why:
+            ss["lecturer_error"] = why
+        elif key and hmac.compare_digest(typed.encode(), key.encode()):
+            ss[OK] = True
+        else:
+            access.join_failed(shared(), ctx_id, scope=access.LECTURER)
+            ss["lecturer_error"] = "That is not the lecturer key."
+    except StoreError:        # no store, no class to view: the key is not even compared
+        ss["lecturer_error"] = "The class store cannot be reached right now; try again in a moment."
 
 
 def authorised() -> bool:

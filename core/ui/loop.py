@@ -159,14 +159,16 @@ def _load_run(page: Page, load: Callable[[torch.device], Any], to_widgets: Calla
     st.session_state[page.key("notice")] = ("success", f"{success}: the run continues from step {trainer.step_count:,}.")
 
 
-def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any]) -> str | None:
-    """Bring the session's run in line with the settings; return an error message or None."""
+def _reconcile(page: Page, config: Any, make_trainer: Callable[[Any, torch.device], Any],
+               from_checkpoint: Callable[[dict[str, Any], torch.device], Any] | None) -> str | None:
+    """Bring the session's run in line with the settings; return an error message or None.
+    ``from_checkpoint``: how the lesson rebuilds a run from a checkpoint (a joined run resumes so)."""
     ss = st.session_state
     runner = _runner(page)
     device_changed = runner is not None and runner.trainer.device != page.device
     try:
         if ss.pop(page.key("reset"), False) or runner is None or device_changed:
-            _install(page, classroom.resumed(page, make_trainer) or make_trainer(config, page.device))  # issue 35 hook
+            _install(page, classroom.resumed(page, from_checkpoint) or make_trainer(config, page.device))  # issue 35 hook
             if device_changed:
                 add_notice(page, "info", f"Now training on {describe_device(page.device)}.")
             return None
@@ -212,7 +214,9 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
     if pending is not None and pending[1] == "pretrained":
         _load_run(page, lambda device: guide_ui.load_pretrained(page, guide, config, pretrained),
                   lambda c: {}, "The step's pretrained start is unavailable", "Loaded the pretrained run")
-    error = _reconcile(page, config, make_trainer)
+    # the lesson's own rebuild (forecasting's slices its steps), else the trainer class's
+    from_checkpoint = from_checkpoint or getattr(make_trainer, "from_checkpoint", None)
+    error = _reconcile(page, config, make_trainer, from_checkpoint)
     runner = _runner(page)
     if pending is not None and runner is not None and error is None:
         guide_ui.start_step(page, runner, guide, pending[0], step_unit)
@@ -245,7 +249,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         live()
     takehome_box(page, runner, type(config),
                  lambda load, failure, success: _load_run(page, load, to_widgets, failure, success),
-                 from_checkpoint or getattr(make_trainer, "from_checkpoint", None))
+                 from_checkpoint)
     return runner
 
 

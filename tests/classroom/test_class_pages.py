@@ -9,6 +9,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.classroom import access
 from core.classroom.publish import publisher
 from core.classroom.store import Store
 
@@ -21,9 +22,6 @@ NASTY = "<b>x</b> **b** [x](y)"        # 22 characters: fits the nickname box
 def publish_every_frame(monkeypatch):
     """Summaries at every frame (the app: every 2 s), so a test's few steps are all published."""
     monkeypatch.setattr("core.ui.classroom.SUMMARY_SECONDS", 0.0)
-    # AppTest gives every test's sessions one id: a fresh join limit per test
-    from core.classroom import codes
-    monkeypatch.setattr(codes, "LIMITER", codes.JoinLimiter())
 
 
 @pytest.fixture
@@ -45,14 +43,15 @@ def sqlite_env(monkeypatch, tmp_path):
     s.close()
 
 
-def lesson(params: dict | None = None, home: bool = False) -> AppTest:
-    """The 1D GAN page; ``home``: through Home.py's navigation, so page switches work."""
-    at = AppTest.from_file(str(ROOT / ("Home.py" if home else "pages/gan1d.py")), default_timeout=90)
+def lesson(params: dict | None = None, home: bool = False, name: str = "gan1d") -> AppTest:
+    """The lesson's page (the 1D GAN's unless named); ``home``: through Home.py's navigation, so
+    page switches work."""
+    at = AppTest.from_file(str(ROOT / ("Home.py" if home else f"pages/{name}.py")), default_timeout=90)
     for k, v in (params or {}).items():
         at.query_params[k] = v
     if home:
         at.run()
-        at.switch_page("pages/gan1d.py")
+        at.switch_page(f"pages/{name}.py")
         for k, v in (params or {}).items():
             at.query_params[k] = v
     return at.run()
@@ -63,10 +62,23 @@ def join(at: AppTest, nick: str = "ada") -> AppTest:
     return at.button(key="class_join_btn").click().run()
 
 
-def step(at: AppTest, times: int = 1) -> AppTest:
+def step(at: AppTest, times: int = 1, name: str = "gan1d") -> AppTest:
     for _ in range(times):
-        at.button(key="gan1d_step_0").click().run()
+        at.button(key=f"{name}_step_0").click().run()
     return at
+
+
+def trained(at: AppTest) -> int:
+    """The page's step (or epoch) counter."""
+    return int([m.value for m in at.metric if "trained" in m.label][0].replace(",", ""))
+
+
+def worker_dies(store: Store, at: AppTest) -> None:
+    """What a killed worker leaves behind: nobody renews its page's hold on the run, which runs out
+    (``release`` stands in for the LEASE_SECONDS' wait)."""
+    token = at.session_state["class_token"]
+    publisher().unhold(token)
+    access.release(store, {token: None})
 
 
 def texts(at: AppTest) -> str:
@@ -116,23 +128,31 @@ def test_wrong_codes_are_refused_and_rate_limited(sqlite_env):
     assert "Too many join attempts" in texts(at) and "class_token" not in at.session_state
 
 
-def test_a_reconnect_continues_the_saved_run(sqlite_env):
+@pytest.mark.parametrize("name, steps", [("gan1d", 40), ("forecast", 3)])
+def test_a_reconnect_continues_the_saved_run(sqlite_env, name, steps):
     """What a student whose worker died sees: a new session on the same address continues from
-    the last checkpoint in the store (read back through the upload path) with a notice."""
+    the last checkpoint in the store (read back through the upload path, rebuilt by the lesson's
+    own ``from_checkpoint``: forecasting's slices its epochs) with a notice."""
     code = sqlite_env.create_class()
-    first = join(lesson({"class": code}))
-    step(first, 40)                                  # 40 single steps; a checkpoint is saved at once
+    first = join(lesson({"class": code}, name=name))
+    step(first, steps, name)                         # single steps; a checkpoint is saved at once
     flushed()
-    saved = sqlite_env.load_checkpoint(first.session_state["class_token"], "gan1d")
+    saved = sqlite_env.load_checkpoint(first.session_state["class_token"], name)
     assert saved is not None and saved["step"] >= 1
-    again = lesson(dict(first.query_params))         # a fresh session: the old one is gone
+    worker_dies(sqlite_env, first)
+    again = lesson(dict(first.query_params), name=name)          # a fresh session: the old one is gone
     assert not again.exception
     assert again.session_state["class_nick"] == "ada"
     assert f"continues from step {saved['step']:,}" in texts(again)
-    counter = [m.value for m in again.metric if "trained" in m.label][0]
-    assert int(counter.replace(",", "")) == saved["step"]
-    runner = again.session_state["gan1d_runner"]
+    assert trained(again) == saved["step"]
+    runner = again.session_state[f"{name}_runner"]
     assert runner.trainer.history.arrays()["step"][0] == 1          # the history, not a fresh run
+    assert type(runner.trainer) is type(first.session_state[f"{name}_runner"].trainer)
+    if name == "forecast":                           # the live page's slicing, as its own runs have
+        from core.lessons import forecast
+        assert runner.trainer.slice_seconds == forecast.LIVE_SLICE_SECONDS
+    step(again, 1, name)                             # and it goes on from there
+    assert trained(again) == saved["step"] + 1 and not again.exception
 
 
 def test_the_lecturer_view_needs_the_key_which_stays_out_of_the_url(env, caplog, capsys):
@@ -239,3 +259,63 @@ def test_a_link_with_someone_elses_or_an_old_token_does_not_join(sqlite_env):
     assert "class_token" not in at.session_state and "expired" in texts(at)
     at = lesson({"class": one, "run": token})         # the right pair: back in, no new member
     assert at.session_state["class_nick"] == "ada" and sqlite_env.class_info(one)["members"] == 1
+
+
+def test_a_copied_address_does_not_take_over_an_open_run(sqlite_env):
+    """A student hands on their address (it carries their run token while their page is open):
+    the second browser neither acts as the run nor can delete it, and gets the join box."""
+    code = sqlite_env.create_class()
+    owner = join(lesson({"class": code}))
+    token = owner.session_state["class_token"]
+    step(owner, 2)
+    other = lesson(dict(owner.query_params))         # the copied address, in another browser
+    assert "class_token" not in other.session_state and "open in another window" in texts(other)
+    assert not [b for b in other.button if b.key == "class_leave_btn"]    # no way to delete the run
+    step(other, 5)                                   # their steps are their own, not the run's
+    flushed()
+    assert sqlite_env.own_run(token, "gan1d")["step"] == 2
+    other.session_state["class_wait"] = (code, token, 0.0)               # WAIT_SECONDS later
+    other.run()
+    assert "does not take it over" in texts(other) and "run" not in other.query_params
+    assert other.text_input(key="class_join_code").value == code         # they may join as themselves
+    step(owner)                                      # the owner goes on, unaffected
+    flushed()
+    assert owner.session_state["class_token"] == token and sqlite_env.own_run(token, "gan1d")["step"] == 3
+    assert sqlite_env.class_info(code)["members"] == 1
+
+
+def test_a_reload_takes_its_run_up_once_the_old_page_has_gone(sqlite_env):
+    """The same address in a new session while the old page still holds the run (a reload, a
+    reconnect): it waits, and continues the run once the old session is gone."""
+    code = sqlite_env.create_class()
+    old = join(lesson({"class": code}))
+    token = old.session_state["class_token"]
+    step(old, 4)
+    flushed()
+    saved = sqlite_env.load_checkpoint(token, "gan1d")
+    new = lesson(dict(old.query_params))
+    assert "class_token" not in new.session_state and "continues here in a few seconds" in texts(new)
+    step(new, 2)                                     # meanwhile a fresh run of its own: never saved as the run
+    # the old tab's session disconnected: at its next round the publisher gives the run back
+    publisher().hold(token, old.session_state["class_holder"], alive=lambda: False)
+    publisher()._renew()
+    new.run()                                        # the waiting box asks again (every RETRY_SECONDS)
+    assert not new.exception and new.session_state["class_token"] == token
+    assert f"continues from step {saved['step']:,}" in texts(new) and trained(new) == saved["step"]
+    assert "class_wait" not in new.session_state
+    flushed()
+    assert sqlite_env.load_checkpoint(token, "gan1d")["step"] == saved["step"]
+
+
+def test_the_lesson_link_to_share_leaves_the_run_token_out(sqlite_env):
+    from core import export
+    code = sqlite_env.create_class()
+    at = join(lesson({"class": code}))
+    token = at.session_state["class_token"]
+    assert at.query_params["run"] in (token, [token])            # the student's own address has it
+    at.toggle(key="gan1d_takehome_open").set_value(True).run()
+    links = [c.value for c in at.code if f"class={code}" in c.value]
+    assert links and not any(token in c.value for c in at.code), links    # the class, never the run
+    link = export.lesson_link("http://hall:8501/gan1d", {"class": [code], "run": [token], "gan1d_lr_d": ["0.001"]},
+                              "gan1d", ["lr_d"], present=True)
+    assert token not in link and "run=" not in link and f"class={code}" in link and "gan1d_lr_d=0.001" in link

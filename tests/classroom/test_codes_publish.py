@@ -1,4 +1,5 @@
-"""Class codes, nicknames and the join limit; the publisher that never blocks a frame."""
+"""Class codes and nicknames; the publisher that never blocks a frame (the join limit, counted in the
+store: test_access.py)."""
 from __future__ import annotations
 
 import re
@@ -21,21 +22,6 @@ def test_class_codes_are_unambiguous_and_unguessable_enough():
     assert codes.normal_code(f" {code[:3].lower()}-{code[3:]} ") == code
     assert codes.normal_code("ABC") is None and codes.normal_code("AAAAAA<script>") is None
     assert codes.valid_token(codes.new_run_token()) and not codes.valid_token("../../etc")
-
-
-def test_join_attempts_are_rate_limited():
-    now = [0.0]
-    lim = codes.JoinLimiter(per_key=5, failures=8, window=60, clock=lambda: now[0])
-    assert all(lim.allow("s1") is None for _ in range(5))
-    assert "Too many" in lim.allow("s1")                   # the sixth try within a minute
-    now[0] = 61
-    assert lim.allow("s1") is None                         # a minute later
-    for i in range(8):                                     # wrong codes from many new sessions
-        assert lim.allow(f"new{i}") is None
-        lim.failed()
-    assert "wrong class codes" in lim.allow("yet-another")
-    now[0] = 122
-    assert lim.allow("yet-another") is None
 
 
 @pytest.mark.parametrize("raw, shown", [

@@ -1,8 +1,8 @@
 """A run survives its worker's death (issue 35), end to end behind HAProxy: two workers
 (``scripts/serve.py``) share one SQLite class store; a joined student trains in Chromium, the worker
 is killed by its PID mid-run, and the student's reconnect (the same address, which carries the class
-and the run token) continues from the last checkpoint the store kept: same step, and the history
-from step 1, not a run at step 0. HAProxy and Chromium are Debian packages (scripts/test.sh); without
+and the run token) continues from the last checkpoint the store kept, once the dead page's hold on
+the run has run out: same step, and the history from step 1, not a run at step 0. HAProxy and Chromium are Debian packages (scripts/test.sh); without
 them the test is skipped on a developer's machine and fails in CI."""
 from __future__ import annotations
 
@@ -73,10 +73,24 @@ def test_a_killed_workers_student_continues_from_the_store(chromium, tmp_path):
         os.kill(pid, signal.SIGKILL)          # mid-run: the student is training
         t_kill = time.time()
         saved = store.load_checkpoint(token, "gan1d")["step"]     # the dead worker writes no more
-        # the student reconnects (their page's address keeps ?class=…&run=…), on a live worker
-        page.goto(page.url)
-        wait_connected(page)
+        # the student reconnects (their page's address keeps ?class=…&run=…), on a live worker. Until
+        # HAProxy's health check has seen the worker die, a request sent to it fails: open again.
+        address = page.url
+        assert f"run={token}" in address
+        deadline = time.time() + 60
+        while True:
+            page.goto(address)
+            try:
+                page.locator("[data-testid=stApp][data-test-connection-state=CONNECTED]").wait_for(
+                    state="attached", timeout=10000)
+                break
+            except Exception:
+                assert time.time() < deadline, "no live worker answered the reconnect in 60 s"
+        # the dead page's hold on the run runs out (access.LEASE_SECONDS), then the run continues
         page.get_by_text("continues from step").first.wait_for(timeout=90000)
+        deadline = time.time() + 15           # the step-0 page shown while waiting is redrawn
+        while counter(page) != saved and time.time() < deadline:
+            time.sleep(0.3)
         assert counter(page) == saved, "the run did not continue from the saved step"
         deadline = time.time() + 30           # the resumed run's first frame publishes its summary
         while True:
