@@ -14,6 +14,7 @@ from core import charts, registry
 from core.checkpoints import CheckpointError, load_checkpoint, pretrained_path
 from core.device import DEVICE_CHOICES, describe_device, device_for, device_reason, gpu_available
 from core.ui import classroom  # issue 35 hook
+from core.ui import parking  # issue 36 parking hook
 from core.ui.widgets import rename_url_params
 
 T = TypeVar("T")
@@ -98,6 +99,7 @@ def _pause_other_lessons(lesson: str) -> None:
     for k, v in list(st.session_state.items()):
         if k.endswith("_runner") and not k.startswith(f"{lesson}_") and hasattr(v, "hold"):
             v.hold(True)
+    parking.on_page(lesson)  # issue 36 parking hook: only this lesson's run stays live (core.ui.parking)
 
 
 def _lesson_table_navigation() -> None:

@@ -65,12 +65,18 @@ class ForecastTrainer(TrainerBase):
     Config = ForecastConfig
     HISTORY_KEYS = ("loss", "train_rmse", "test_rmse")
     STEP_UNIT = "epoch"
+    PARK_KEEP = ("slice_seconds",)     # set by the live page's factory, not part of a checkpoint
 
     def __init__(self, config: ForecastConfig, device: torch.device | None = None,
                  slice_seconds: float | None = None) -> None:
         self.slice_seconds = slice_seconds
         self.blowup: str | None = None          # the blow-up message, once the run has blown up
         super().__init__(config, device)
+
+    def parkable(self) -> bool:
+        """Whether a checkpoint holds the whole run (core.parking): not while an epoch, or the
+        first sweep, is in progress (a checkpoint starts the next epoch afresh)."""
+        return self._epoch is None and self._first is None
 
     # ---------------------------------------------------------------- setup
     def check_config(self, config: ForecastConfig) -> None:
