@@ -51,7 +51,7 @@ def load_pretrained(device):      # the same function the guided steps start fro
 
 def render(snap: dict, runner) -> None:
     models, h, m = snap["models"], snap["history"], snap["metrics"]
-    height = 130 if page.presenting else 140
+    height = 130
     c1, c2, c3 = st.columns([5, 5, 3])
     with c1:
         ui.chart(page, cc.accuracy_chart(m, models, snap["n_classes"], height), "chart_acc")

@@ -28,6 +28,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from core import registry  # noqa: E402
 
 TARGET_CSS_WIDTH = 440          # the main view's width on the page the card is cut from
+WIDER = {"adversarial": 640}    # a row of four pictures and a chart needs more room
 SCALE = 1.5                     # device pixels per CSS pixel: sharp on a 1.5× laptop screen
 ASPECT = 4 / 3                  # every card padded to the same shape, so the rows line up
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -58,15 +59,15 @@ def open_loaded(browser, url: str, lesson: registry.Lesson, width: int):
 
 
 def card(browser, url: str, lesson: registry.Lesson) -> tuple[Image.Image, float]:
-    """The main view at about TARGET_CSS_WIDTH px, padded to ASPECT; returns (image, css width)."""
-    width = 1280
+    """The main view at about TARGET_CSS_WIDTH px (WIDER), padded to ASPECT; returns (image, css width)."""
+    width, target = 1280, WIDER.get(lesson.key, TARGET_CSS_WIDTH)
     for _ in range(3):                   # the view's width is close to linear in the window's
         context, page, view = open_loaded(browser, url, lesson, width)
         box = view.bounding_box()
-        if abs(box["width"] - TARGET_CSS_WIDTH) < 40 or width in (720, 1920):
+        if abs(box["width"] - target) < 40 or width in (720, 1920):
             break
         context.close()
-        width = int(min(1920, max(720, width * TARGET_CSS_WIDTH / box["width"])))
+        width = int(min(1920, max(720, width * target / box["width"])))
     shot = Image.open(io.BytesIO(view.screenshot())).convert("RGB")
     context.close()
     w, h = shot.size

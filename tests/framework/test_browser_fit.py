@@ -90,7 +90,8 @@ def test_laptop_first_screen(chromium, app_url, lesson, size):
         assert q and q["y"] + q["height"] <= height, f"{lesson}: the key settings are below the first screen"
         for name in registry.lesson(lesson).key_settings:
             assert quick.locator(f".st-key-{lesson}_{name}").count() == 1, f"{lesson}: {name} is not beside the chart"
-        assert not page.locator("[data-testid=stMain] [data-testid=stExpander] details[open]").filter(has_text="Settings").count()
+        assert not page.locator("[data-testid=stMain] [data-testid=stExpander] details[open] > summary").filter(
+            has_text="⚙️ Settings").count(), f"{lesson}: the full settings are open as the page opens"
         click_train(page, lesson)
         wait_counter_moves(page, 20000)
         time.sleep(2.0)
@@ -103,5 +104,36 @@ def test_laptop_first_screen(chromium, app_url, lesson, size):
         assert guide and setup and guide["x"] > box["x"] and setup["y"] + setup["height"] <= height, \
             f"{lesson}: the guide is not beside the live view on the first screen ({guide}, {setup})"
         print(f"{lesson} {width}×{height}: main view {box['y']:.0f}–{box['y'] + box['height']:.0f} px")
+    finally:
+        context.close()
+
+
+def test_home_cards_show_each_lessons_main_view(chromium, app_url):
+    """Every card is its lesson's own main view (cut out by scripts/make_cards.py), drawn large
+    enough to read: the card is at least 60 % of the view's width on the page it was cut from
+    (presentation mode's type, 20 px, so at least ~12 px on the card)."""
+    from PIL import Image
+    from core.registry import ROOT
+    made = {}
+    for lesson in registry.built():
+        info = Image.open(ROOT / lesson.picture).info
+        assert info.get("made-by") == "scripts/make_cards.py" and info.get("main-view") == lesson.main, \
+            f"{lesson.picture} is not {lesson.key}'s main view: run scripts/make_cards.py"
+        made[lesson.key] = float(info["view-css-width"])
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60000)
+    try:
+        page.goto(app_url)
+        wait_connected(page)
+        cards = page.locator("[data-testid=stMain] [data-testid=stImage] img")
+        cards.nth(len(made) - 1).wait_for()
+        assert cards.count() == len(made)
+        for i, lesson in enumerate(registry.built()):
+            drawn = cards.nth(i).bounding_box()["width"]
+            assert drawn >= 0.6 * made[lesson.key], \
+                f"{lesson.key}'s card is {drawn:.0f} px wide for a view {made[lesson.key]:.0f} px wide"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "home_cards_1440x900.png"), full_page=True)
     finally:
         context.close()
