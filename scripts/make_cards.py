@@ -28,7 +28,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from core import registry  # noqa: E402
 
 TARGET_CSS_WIDTH = 440          # the main view's width on the page the card is cut from
-WIDER = {"adversarial": 640}    # a row of four pictures and a chart needs more room
+WIDER = {"adversarial": 560}    # a row of four pictures and a chart needs more room
 SCALE = 1.5                     # device pixels per CSS pixel: sharp on a 1.5× laptop screen
 ASPECT = 4 / 3                  # every card padded to the same shape, so the rows line up
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -64,10 +64,10 @@ def card(browser, url: str, lesson: registry.Lesson) -> tuple[Image.Image, float
     for _ in range(3):                   # the view's width is close to linear in the window's
         context, page, view = open_loaded(browser, url, lesson, width)
         box = view.bounding_box()
-        if abs(box["width"] - target) < 40 or width in (720, 1920):
+        if abs(box["width"] - target) < 40 or width in (660, 1920):
             break
         context.close()
-        width = int(min(1920, max(720, width * target / box["width"])))
+        width = int(min(1920, max(660, width * target / box["width"])))   # 640: columns stack
     shot = Image.open(io.BytesIO(view.screenshot())).convert("RGB")
     context.close()
     w, h = shot.size

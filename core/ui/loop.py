@@ -227,12 +227,9 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         if runner is None:
             return None
 
-    # The controls span the page (their labels stay whole at 1280 px), the guide starts beside
-    # the live view below them.
+    # the controls span the page (labels whole at 1280 px); the guide starts below, beside the view
     _buttons(page, step_buttons or {"Step": None}, step_unit, pretrained, to_widgets)
     main = guide_ui.beside_live_view(page, guide, to_widgets, _set_paused, step_unit)
-    with main:
-        show_notice(page)
 
     running = is_running(page)
     runner.hold(not running)
@@ -246,6 +243,7 @@ def live_panel(page: Page, config: Any, *, make_trainer: Callable[[Any, torch.de
         _tick(page, runner, render, snapshot_kwargs or {}, step_unit)
 
     with main:
+        show_notice(page)
         live()
     takehome_box(page, runner, type(config),
                  lambda load, failure, success: _load_run(page, load, to_widgets, failure, success),
