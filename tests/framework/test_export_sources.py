@@ -1,0 +1,61 @@
+"""One source per model (issue 36): every lesson's exported script carries the app's own model
+code, the text of ``inspect.getsource`` of each network class the app's trainer instantiates,
+so the script and the app cannot drift apart. (That the script then trains like the app is
+tests/framework/test_export.py's parity test.)"""
+import importlib
+
+import pytest
+import torch
+from torch import nn
+
+from core import export, registry
+
+EXPORTED = [l.key for l in registry.built() if export.exporter(l.key) is not None]
+
+
+def _modules(obj, seen, depth=0):
+    """Every nn.Module reachable from ``obj`` through attributes, dicts, lists and tuples."""
+    if id(obj) in seen or depth > 4:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, nn.Module):
+        yield from obj.modules()
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and type(obj).__module__.startswith("core."):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        yield from _modules(child, seen, depth + 1)
+
+
+def app_model_classes(trainer):
+    """The app's own network classes (defined under core/) that ``trainer`` holds instances of."""
+    return {type(m) for m in _modules(trainer, set()) if type(m).__module__.startswith("core.")}
+
+
+@pytest.mark.parametrize("key", EXPORTED)
+def test_the_script_carries_the_apps_own_model_source(key):
+    torch.manual_seed(0)
+    module = export.exporter(key)
+    cls = importlib.import_module(registry.lesson(key).package).Trainer
+    cfg = cls.Config(seed=0)
+    src = module.script(cfg)
+    assert "import core" not in src and "from core" not in src, "the script is standalone"
+    assert module.MODEL_SOURCES, "the lesson names the app objects its script carries"
+    for obj in module.MODEL_SOURCES:
+        assert export.source_of(obj) in src, f"{obj.__qualname__}: not the app's source"
+    trainer = cls(cfg, torch.device("cpu"))
+    for model in app_model_classes(trainer):
+        assert model in module.MODEL_SOURCES, f"the app runs {model.__qualname__}; the script must carry it"
+        assert export.source_of(model) in src
+
+
+def test_sources_are_the_objects_own_text():
+    src = export.sources(export.source_of, N=3)
+    assert src.startswith("N = 3\n\n\ndef source_of(obj: Any) -> str:\n")
+    assert export.source_of(export.source_of) in src
