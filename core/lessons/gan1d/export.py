@@ -1,5 +1,5 @@
-"""The 1D GAN as a standalone PyTorch script / notebook (core.export): the app's own nets (core.fastnet.mlp,
-autograd and torch.optim, written the way a tutorial would, with the page's settings."""
+"""The 1D GAN as a standalone PyTorch script / notebook (core.export): the app's own nets
+(core.fastnet.mlp, its source), autograd and torch.optim, written the way a tutorial would, with the page's settings."""
 from __future__ import annotations
 
 from core.export import settings_cell, sources
