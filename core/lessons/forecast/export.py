@@ -9,7 +9,7 @@ import torch
 
 from core.export import settings_cell, sources
 from core.lessons.forecast.config import SYNTHETIC, ForecastConfig
-from core.lessons.forecast.data import AIRLINE_CSV, DATA_SEED, series_for
+from core.lessons.forecast.data import AIRLINE_CSV, DATA_SEED, mackey_glass, series_for
 from core.lessons.forecast.model import Forecaster, detach_state
 
 PARITY = {"loss": "loss", "train_rmse": "train_rmse", "test_rmse": "test_rmse"}
@@ -103,17 +103,7 @@ values = np.where(np.sin(2 * np.pi * (t + 0.5) / 30.0) >= 0, 1.0, -1.0)
 # dx/dt = β x(t−τ) / (1 + x(t−τ)^10) − γ x(t),  β = 0.2, γ = 0.1, τ = 17.
 
 # %%
-def mackey_glass(n, tau=17, beta=0.2, gamma=0.1, power=10, sample_every=2.0, dt=0.1, warmup=300):
-    sub = int(round(sample_every / dt))
-    lag = int(round(tau / dt))
-    total = (n + warmup) * sub + lag
-    s = np.empty(total)
-    s[:lag + 1] = 1.2
-    for i in range(lag, total - 1):
-        sd = s[i - lag]
-        s[i + 1] = s[i] + dt * (beta * sd / (1.0 + sd ** power) - gamma * s[i])
-    return s[lag + warmup * sub::sub][:n].copy()
-
+''' + sources(mackey_glass) + '''
 
 values = mackey_glass(LENGTH)
 ''',
