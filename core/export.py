@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import inspect
 import io
 import json
 import os
@@ -21,6 +22,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import textwrap
 import zipfile
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -57,6 +59,21 @@ def settings_cell(cfg: Any, names: dict[str, str], steps: int) -> str:
         lines.append(f"{const} = {value!r}  # {label}")
     lines.append(f"STEPS = {int(steps)}  # how many training steps this script runs")
     return "\n".join(lines) + "\n"
+
+
+def source_of(obj: Any) -> str:
+    """The app's own source text of a function or class, dedented (a method's class-level
+    indentation removed), exactly as the exported script carries it."""
+    return textwrap.dedent(inspect.getsource(obj)).rstrip("\n") + "\n"
+
+
+def sources(*objs: Any, **constants: Any) -> str:
+    """Code for a script: ``NAME = value`` for each constant (a Python literal, repr), then the
+    source of each object in ``objs`` as the app runs it (``source_of``), two blank lines apart.
+    Nothing is rewritten: the script's networks are the app's classes, so the two cannot drift."""
+    parts = ["\n".join(f"{name} = {value!r}" for name, value in constants.items())] if constants else []
+    parts += [source_of(obj).rstrip("\n") for obj in objs]
+    return "\n\n\n".join(parts) + "\n"
 
 
 def with_steps(src: str, steps: int) -> str:

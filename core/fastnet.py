@@ -34,6 +34,18 @@ def torch_activation(name: str) -> nn.Module:
     return {"relu": nn.ReLU(), "leaky_relu": nn.LeakyReLU(LEAKY_SLOPE), "tanh": nn.Tanh(), "elu": nn.ELU()}[name]
 
 
+def mlp(sizes: list[int], act: str) -> nn.Sequential:
+    """Linear layers n_0 -> n_1 -> … -> n_L with ``act`` between them (none after the last):
+    x [B, n_0] -> [B, n_L]. The plain module whose weights a ``FlatMLP`` holds and trains by
+    hand; the exported scripts build their nets with it (core.export.sources)."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(torch_activation(act))
+    return nn.Sequential(*layers)
+
+
 def script(fn: Callable) -> Callable:
     """``fn`` compiled by TorchScript, whose calls release the interpreter lock; ``fn`` itself where
     TorchScript is gone (torch deprecates it; 2.13 still has it), the same maths
@@ -194,13 +206,8 @@ class FlatMLP:
         return len(self.sizes) - 1
 
     def torch_module(self) -> nn.Sequential:
-        """An equivalent ``nn.Sequential`` (fresh nn.Linear init); used for init and tests."""
-        layers: list[nn.Module] = []
-        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            layers.append(nn.Linear(n_in, n_out))
-            if i < self.n_layers - 1:
-                layers.append(torch_activation(self.act))
-        return nn.Sequential(*layers)
+        """The plain module of these sizes (``mlp``, fresh nn.Linear init); used for init and tests."""
+        return mlp(self.sizes, self.act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [B, n_0] -> [B, n_L], no cache (evaluation)."""

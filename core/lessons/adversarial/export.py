@@ -1,17 +1,22 @@
 """The adversarial lesson as a standalone PyTorch script / notebook (core.export): the two
-classifiers as nn.Sequential, the FGSM examples from torch.autograd, a visible training loop with
+classifiers as the app's own nn.Sequential classes (their source, core.export.sources), the FGSM examples from torch.autograd, a visible training loop with
 torch.optim.Adam, then the accuracy-against-ε curves and one attacked digit in matplotlib. It reads
 the shipped digits (``digits.npz`` beside the script) with numpy."""
 from __future__ import annotations
 
 from core.digits.data import DATA_PATH, HOLDOUT_EVERY
-from core.export import settings_cell
+from core.digits import SIZE
+from core.export import settings_cell, sources
 from core.lessons.adversarial.config import SIZES, AdversarialConfig
+from core.lessons.adversarial.models import KINDS, MLP, ConvNet, make_model
 from core.lessons.adversarial.trainer import BLOCK, EPS_GRID
 
 DEFAULT_STEPS = 3000
 DATA_FILE = "digits.npz"
 PARITY = {"clean_loss": "clean_loss", "robust_loss": "robust_loss"}
+# The app's own code the script carries (core.export.sources): its classifiers are these classes
+# (the page trains the convnet through fast.py, a hand-written backward over the same weights).
+MODEL_SOURCES = (MLP, ConvNet, make_model)
 PARITY_STEPS = 20
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-5
 MISMATCH = ("the same numbers as the page for the same seed, up to float rounding: the page updates "
@@ -20,7 +25,7 @@ MISMATCH = ("the same numbers as the page for the same seed, up to float roundin
             "500 held-out digits every few steps; the script measures all 1,000 once, at the end. "
             "Settings changed during the page's run apply from the script's first step.")
 
-NAMES = {"model": "MODEL", "size": "SIZE", "seed": "SEED", "lr": "LR", "batch_size": "BATCH",
+NAMES = {"model": "MODEL", "size": "MODEL_SIZE", "seed": "SEED", "lr": "LR", "batch_size": "BATCH",
          "adv_share": "ADV_SHARE", "train_eps": "TRAIN_EPS", "digit": "DIGIT", "eps": "EPS"}
 
 HEAD = '''# %% [markdown]
@@ -46,7 +51,7 @@ import torch.nn.functional as F
 N_CLASSES = 10
 HOLD_OUT_EVERY = @EVERY@   # the digits' fixed split: every HOLD_OUT_EVERY-th digit of a class is held out
 BLOCK = @BLOCK@            # batch indices are drawn BLOCK batches at a time, as the dashboard does
-WIDTH = @SIZES@[SIZE][MODEL]   # MLP: units per hidden layer; convnet: channels of the first layer
+WIDTH = @SIZES@[MODEL_SIZE][MODEL]   # MLP: units per hidden layer; convnet: channels of the first layer
 EPS_GRID = @EPS_GRID@
 
 # %% [markdown]
@@ -82,18 +87,11 @@ print("training digits:", tuple(x_train.shape), " held-out digits:", tuple(x_tes
 # with the dashboard's), then given the first one's weights: only the training differs.
 
 # %%
-def make_model():
-    if MODEL == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(256, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH), nn.ReLU(),
-                             nn.Linear(WIDTH, N_CLASSES))
-    return nn.Sequential(nn.Conv2d(1, WIDTH, 4, stride=2, padding=1), nn.ReLU(),
-                         nn.Conv2d(WIDTH, 2 * WIDTH, 4, stride=2, padding=1), nn.ReLU(),
-                         nn.Flatten(), nn.Linear(2 * WIDTH * 4 * 4, N_CLASSES))
-
+@MODEL@
 
 torch.manual_seed(SEED)
-clean = make_model()
-robust = make_model()
+clean = make_model(MODEL, WIDTH)
+robust = make_model(MODEL, WIDTH)
 robust.load_state_dict(clean.state_dict())
 opt_clean = torch.optim.Adam(clean.parameters(), lr=LR)
 opt_robust = torch.optim.Adam(robust.parameters(), lr=LR)
@@ -211,6 +209,8 @@ def script(cfg: AdversarialConfig, steps: int | None = None) -> str:
     for token, value in {"@BLOCK@": BLOCK, "@EVERY@": HOLDOUT_EVERY, "@DATA@": DATA_FILE,
                          "@SIZES@": SIZES, "@EPS_GRID@": list(EPS_GRID)}.items():
         body = body.replace(token, repr(value) if not isinstance(value, (int, str)) else str(value))
+    # last: nothing in the app's code is a token
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES, SIZE=SIZE, KINDS=KINDS))
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body
 
 

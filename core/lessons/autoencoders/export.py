@@ -1,18 +1,29 @@
 """The autoencoder lesson as a standalone PyTorch script / notebook (core.export): a plain
-autoencoder, a VAE and a denoising autoencoder as nn.Sequential MLPs, autograd and torch.optim.Adam
+autoencoder, a VAE and a denoising autoencoder as nn.Sequential MLPs (the app's own code, its
+source: core.export.sources), autograd and torch.optim.Adam
 in a visible loop, trained side by side on the shipped digits (``digits.npz`` beside the script,
 read with numpy) with the page's settings."""
 from __future__ import annotations
 
 from core.digits.data import DATA_PATH, HOLDOUT_EVERY
-from core.export import settings_cell
+from core.digits.model import DigitClassifier
+from core.export import settings_cell, sources
 from core.lessons.autoencoders.config import AutoencodersConfig
 from core.lessons.autoencoders.metrics import PRIOR_SPAN
+from core.lessons.autoencoders.model import (AE, DAE, N_MODELS, PIXELS, VAE, AutoencoderStack, StackedLinear,
+                                             StackedMLP, copy_into_plain, kl_to_prior, plain_models,
+                                             reconstruction, reparameterize)
 from core.lessons.autoencoders.trainer import BLOCK, GRID
 
 DEFAULT_STEPS = 3000
 DATA_FILE = "digits.npz"
 PARITY = {k: k for k in ("ae_loss", "dae_loss", "vae_recon", "vae_kl", "vae_loss")}
+# The app's own code the script carries (core.export.sources): the page's stack of the three
+# models draws the weights, and the script trains the same models as plain MLPs (plain_models,
+# which tests/lessons/autoencoders/test_maths.py checks the stack against).
+MODEL_SOURCES = (StackedLinear, StackedMLP, AutoencoderStack, plain_models, copy_into_plain, reparameterize,
+                 kl_to_prior, reconstruction)
+APP_ONLY = {DigitClassifier: "the judge of the quality figures, not trained here"}
 PARITY_STEPS = 20
 PARITY_RTOL, PARITY_ATOL = 1e-5, 1e-4
 MISMATCH = ("up to float rounding: the page runs the three models as one stack of batched matrix "
@@ -37,6 +48,8 @@ HEAD = '''# %% [markdown]
 
 BODY = '''
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -81,28 +94,12 @@ print("training digits:", tuple(x_train.shape))
 # first LATENT columns of the head). We draw them the same way, so this script trains the very same run.
 
 # %%
-def mlp(sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+@MODEL@
 
 
-heads = (LATENT, 2 * LATENT, LATENT)                         # AE, VAE, denoising AE
-models = [(mlp((256, WIDTH, WIDTH // 2, h)), mlp((LATENT, WIDTH // 2, WIDTH, 256))) for h in heads]
-torch.manual_seed(SEED)                                      # then the weights, drawn as the dashboard draws them
-with torch.no_grad():
-    for sizes, part in (((256, WIDTH, WIDTH // 2, 2 * LATENT), 0), ((LATENT, WIDTH // 2, WIDTH, 256), 1)):
-        for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            bound = 1.0 / a ** 0.5
-            w = torch.empty(3, a, b).uniform_(-bound, bound)   # the dashboard's draw order
-            bias = torch.empty(3, 1, b).uniform_(-bound, bound)
-            for m in range(3):
-                lin = [l for l in models[m][part] if isinstance(l, nn.Linear)][layer]
-                lin.weight.copy_(w[m, :, :lin.out_features].T)
-                lin.bias.copy_(bias[m, 0, :lin.out_features])
+models = plain_models(LATENT, WIDTH)                  # (encoder, decoder) of the AE, the VAE, the denoising AE
+torch.manual_seed(SEED)                               # then the weights, drawn as the dashboard draws them:
+copy_into_plain(AutoencoderStack(LATENT, WIDTH), models)    # by the dashboard's own stack, copied in
 opts = [torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=LR) for enc, dec in models]
 ae, vae, dae = models
 print(vae)
@@ -135,11 +132,6 @@ def random_inputs():
             yield idx[i], eps[i], xi[i]
 
 
-def reconstruction(logits, x):
-    # −Σ_p [x_p log σ(l_p) + (1 − x_p) log(1 − σ(l_p))], averaged over the batch
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1).mean()
-
-
 draws = random_inputs()
 history = {"ae_loss": [], "dae_loss": [], "vae_recon": [], "vae_kl": [], "vae_loss": []}
 for step in range(1, STEPS + 1):
@@ -150,10 +142,9 @@ for step in range(1, STEPS + 1):
     # the VAE: x -> (μ, log σ²), z = μ + σ·ε -> x̂; loss = reconstruction + β·KL
     h = vae[0](x)
     mu, logvar = h[:, :LATENT], h[:, LATENT:]
-    z = mu + torch.exp(0.5 * logvar) * eps
+    z = reparameterize(mu, logvar, eps)                # z = μ + σ·ε
     recon_vae = reconstruction(vae[1](z), x)
-    # KL = −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²), averaged over the batch
-    kl = (-0.5 * torch.sum(1.0 + logvar - mu.pow(2) - logvar.exp(), dim=1)).mean()
+    kl = kl_to_prior(mu, logvar).mean()                 # KL(N(μ, σ²) ‖ N(0, I)), averaged over the batch
     loss_vae = recon_vae + BETA * kl
     # the denoising autoencoder: x̃ = clip(x + NOISE·ξ, 0, 1) -> z -> x̂, compared with the clean x
     noisy = (x + NOISE * xi).clamp(0.0, 1.0)
@@ -213,6 +204,9 @@ def script(cfg: AutoencodersConfig, steps: int | None = None) -> str:
     for token, value in {"@BLOCK@": BLOCK, "@EVERY@": HOLDOUT_EVERY, "@DATA@": DATA_FILE, "@GRID@": GRID,
                          "@SPAN@": PRIOR_SPAN}.items():
         body = body.replace(token, str(value))
+    # last: nothing in the app's code is a token
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES, N_MODELS=N_MODELS, AE=AE, VAE=VAE, DAE=DAE,
+                                           PIXELS=PIXELS))
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body
 
 

@@ -1,18 +1,23 @@
 """The character-level lesson as a standalone PyTorch script / notebook (core.export): the text as
-character ids, parallel streams read with truncated backpropagation through time, an nn.LSTM (or
-GRU, RNN) on one-hot characters, torch.optim and a visible training loop, held-out bits per
+character ids, parallel streams read with truncated backpropagation through time, the app's own
+CharRNN module (an nn.LSTM, GRU or RNN on one-hot characters; its source, core.export.sources), torch.optim and a visible training loop, held-out bits per
 character against n-gram baselines, and samples at the page's temperatures. The text travels as
 a file beside the script (``files``): the shipped corpus, or the student's own text."""
 from __future__ import annotations
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
+from core.fastnet import FastDropout
 from core.lessons.charrnn.config import CORPORA, CharRnnConfig
 from core.lessons.charrnn.data import DATA, EVAL_CHARS, EVAL_LEN, FILES, HELD_OUT, LINE_CORPORA
+from core.lessons.charrnn.model import CharRNN, detach
 from core.lessons.charrnn.sampling import MAX_PROMPT
 
 DEFAULT_STEPS = {"names": 1200, "prose": 2500}      # the shipped runs' lengths; other texts: 2000
 CUSTOM_FILE = "charrnn_text.txt"
 PARITY = {"loss": "loss", "grad_norm": "grad_norm"}
+# The app's own code the script carries (core.export.sources): its network is CharRNN (the app's
+# CharModel adds only the explicit step-by-step path over the same weights).
+MODEL_SOURCES = (FastDropout, CharRNN, detach)
 PARITY_STEPS = 30
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-6
 MISMATCH = ("the same numbers as the page for the same seed, up to float rounding: the page steps "
@@ -102,37 +107,14 @@ eval_ids = ids[torch.from_numpy(rows[None, :] + np.arange(EVAL_LEN + 1)[:, None]
 # Seeding as in the app: SEED for the weights, SEED + 1 for the pass offsets, SEED + 2 for dropout.
 
 # %%
-def dropout(h, p, training):
-    """Inverted dropout, written out: keep each unit with probability 1 − p, scale by 1/(1 − p).
-    The same maths as nn.Dropout; the mask comes from uniform numbers (as in the app, where that
-    is faster than nn.Dropout's Bernoulli draws), so the random draws match the app's."""
-    if not training or p == 0:
-        return h
-    keep = (torch.rand_like(h) >= p).float()                 # m_i = [u_i ≥ p], u_i ~ U[0, 1)
-    return h * keep.mul_(1.0 / (1.0 - p))
+State = list[tuple[torch.Tensor, ...]]     # per layer (h [B, H], c [B, H]) for an LSTM, (h,) otherwise
+MODULES = {{"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}}
 
 
-class CharRNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        cell = {{"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}}[CELL]
-        # nn's dropout acts between stacked layers only; dropout() adds it before the output layer
-        self.rnn = cell(V, HIDDEN, LAYERS, dropout=DROPOUT if LAYERS > 1 else 0.0)
-        self.out = nn.Linear(HIDDEN, V)
-
-    def forward(self, x, state=None):
-        """x: [T, B] character ids -> (logits [T, B, V], the state after the last character)."""
-        h, state = self.rnn(F.one_hot(x, V).float(), state)   # h: [T, B, HIDDEN]
-        return self.out(dropout(h, DROPOUT, self.training)), state
-
-
-def detach(state):
-    """Keep the state's values, cut its gradient path."""
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-
+@MODEL@
 
 torch.manual_seed(SEED)
-model = CharRNN()
+model = CharRNN(V, CELL, HIDDEN, LAYERS, DROPOUT)
 if OPTIMIZER == "adam":
     opt = torch.optim.Adam(model.parameters(), lr=LR)
 elif OPTIMIZER == "rmsprop":
@@ -286,6 +268,7 @@ def script(cfg: CharRnnConfig, steps: int | None = None) -> str:
     steps = steps or DEFAULT_STEPS.get(cfg.corpus, 2000)
     body = BODY.format(text_file=_text_file(cfg), label=CORPORA[cfg.corpus], lines=cfg.corpus in LINE_CORPORA, held_out=HELD_OUT,
                        eval_len=EVAL_LEN, eval_chars=EVAL_CHARS, max_prompt=MAX_PROMPT)
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES))     # after format: the app's braces stay
     return HEAD + settings_cell(cfg, NAMES, steps) + body
 
 

@@ -2,7 +2,8 @@
 
 ``nn.LSTM(V, H, layers, dropout)`` (or GRU, RNN) on one-hot inputs, dropout, then
 ``nn.Linear(H, V)``: Chollet's model (seed 004) with a prediction at every position, as in
-Karpathy's char-rnn. Training runs the fused torch module; ``explicit`` runs the same weights
+Karpathy's char-rnn. Training runs the fused torch module (``CharRNN``, the plain module the
+take-home script carries too); ``CharModel.explicit`` runs the same weights
 through ``cells.py`` step by step (no gradients) to read the cell state at every position and
 to sample one character at a time. There the first layer's one-hot x times W_ihᵀ is a column
 lookup of W_ih.
@@ -23,7 +24,9 @@ State = list[tuple[torch.Tensor, ...]]
 MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-class CharModel(nn.Module):
+class CharRNN(nn.Module):
+    """The plain module, the app's and the exported script's (core.export.sources)."""
+
     def __init__(self, vocab: int, cell: str, hidden: int, layers: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.vocab, self.cell, self.hidden, self.layers = vocab, cell, hidden, layers
@@ -49,7 +52,13 @@ class CharModel(nn.Module):
         hn = hn if isinstance(hn, tuple) else (hn,)
         return self.out(self.drop(y)), [tuple(part[l] for part in hn) for l in range(self.layers)]
 
-    # ------------------------------------------------------------------ explicit path (no grad)
+
+
+class CharModel(CharRNN):
+    """The app's model: ``CharRNN`` (its weights, its training forward) plus the explicit path,
+    the same weights run step by step through ``cells.py`` (no gradients) for the cell states
+    the page colours the text by and for sampling one character at a time."""
+
     def weights(self, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(W_ih, W_hh, the bias added to x W_ihᵀ, b_hh) of one layer."""
         r = self.rnn

@@ -1,14 +1,22 @@
 """The conv1d lesson as a standalone PyTorch script / notebook (core.export): the four models as
-plain nn.Modules, autograd, torch.optim and a visible loop, with the page's settings."""
+the app's own nn.Modules (their source, core.export.sources; the page trains them through
+fast.py, the same weights computed the cheap way), autograd, torch.optim and a visible loop,
+with the page's settings."""
 from __future__ import annotations
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
 from core.lessons.conv1d.config import N_EVAL, N_TRAIN, Conv1dConfig
-from core.lessons.conv1d.model import MODELS
+from core.lessons.conv1d.model import (MODELS, CausalConv1d, ConvLSTMNet, ConvPoolNet, LayerSpec, LSTMNet,
+                                       WaveNetStack, conv_specs, convlstm_specs, dilations, unit_forget_bias,
+                                       wavenet_specs)
 from core.lessons.conv1d.trainer import BLOCK, EVAL_SEED
 
 DEFAULT_STEPS = 1000
 PARITY = {f"loss_{m}": f"loss_{m}" for m in MODELS}
+# The app's own code the script carries (core.export.sources): its networks are these classes,
+# with the layer descriptions their ``specs`` (receptive fields) read.
+MODEL_SOURCES = (LayerSpec, conv_specs, convlstm_specs, dilations, wavenet_specs, CausalConv1d,
+                 unit_forget_bias, LSTMNet, ConvPoolNet, ConvLSTMNet, WaveNetStack)
 PARITY_STEPS = 20
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-6
 MISMATCH = ("rounding only: the script's first 20 losses of every model equal the page's to about 2e-7. The "
@@ -33,6 +41,8 @@ HEAD = '''# %% [markdown]
 
 BODY = '''
 # %%
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -91,81 +101,12 @@ N_CLASSES = 6 if TASK == "control" else 2
 # with every layer: r = 1 + (k - 1)(2^L - 1).
 
 # %%
-def unit_forget_bias(lstm):
-    """Forget-gate bias 1 at the start, as Keras does by default."""
-    H = lstm.hidden_size
-    with torch.no_grad():
-        lstm.bias_ih_l0[H:2 * H].fill_(0.0)
-        lstm.bias_hh_l0[H:2 * H].fill_(1.0)
-    return lstm
+@MODEL@
 
-
-class LSTMNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lstm = unit_forget_bias(nn.LSTM(1, HIDDEN, batch_first=True))
-        self.head = nn.Linear(HIDDEN, N_CLASSES)
-
-    def forward(self, x):                                  # x [B, T]
-        _, (h, _) = self.lstm(x.unsqueeze(-1))
-        return self.head(h[-1])
-
-
-class ConvPoolNet(nn.Module):
-    """[Conv1d (no padding) -> ReLU -> max-pool 2] x CONV_LAYERS -> mean over time -> Linear."""
-    def __init__(self):
-        super().__init__()
-        self.convs = nn.ModuleList(nn.Conv1d(1 if i == 0 else CHANNELS, CHANNELS, CONV_KERNEL)
-                                   for i in range(CONV_LAYERS))
-        self.head = nn.Linear(CHANNELS, N_CLASSES)
-
-    def forward(self, x):
-        h = x.unsqueeze(1)
-        for conv in self.convs:
-            h = F.max_pool1d(F.relu(conv(h)), 2)
-        return self.head(h.mean(-1))
-
-
-class ConvLSTMNet(nn.Module):
-    """Conv1d ("same" padding) -> ReLU -> max-pool 2 -> LSTM -> Linear (the lecture's Keras model)."""
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv1d(1, CHANNELS, CONV_KERNEL, padding="same")
-        self.lstm = unit_forget_bias(nn.LSTM(CHANNELS, HIDDEN, batch_first=True))
-        self.head = nn.Linear(HIDDEN, N_CLASSES)
-
-    def forward(self, x):
-        h = F.max_pool1d(F.relu(self.conv(x.unsqueeze(1))), 2)
-        _, (hn, _) = self.lstm(h.transpose(1, 2))
-        return self.head(hn[-1])
-
-
-class CausalConv1d(nn.Module):
-    def __init__(self, c_in, c_out, kernel, dilation):
-        super().__init__()
-        self.pad = (kernel - 1) * dilation
-        self.conv = nn.Conv1d(c_in, c_out, kernel, dilation=dilation)
-
-    def forward(self, x):
-        return self.conv(F.pad(x, (self.pad, 0)))           # zeros on the left only
-
-
-class WaveNetStack(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.convs = nn.ModuleList(CausalConv1d(1 if i == 0 else CHANNELS, CHANNELS, WAVE_KERNEL, 2 ** i)
-                                   for i in range(WAVE_LAYERS))
-        self.head = nn.Linear(CHANNELS, N_CLASSES)
-
-    def forward(self, x):
-        h = x.unsqueeze(1)
-        for i, conv in enumerate(self.convs):
-            a = F.relu(conv(h))
-            h = h + a if RESIDUAL and i > 0 else a           # h <- h + ReLU(conv(h))
-        return self.head(h[:, :, -1])                       # the last step sees the whole field
-
-
-BUILD = {"lstm": LSTMNet, "conv": ConvPoolNet, "convlstm": ConvLSTMNet, "wavenet": WaveNetStack}
+BUILD = {"lstm": lambda: LSTMNet(HIDDEN, N_CLASSES),
+         "conv": lambda: ConvPoolNet(CHANNELS, CONV_KERNEL, CONV_LAYERS, N_CLASSES),
+         "convlstm": lambda: ConvLSTMNet(CHANNELS, CONV_KERNEL, HIDDEN, N_CLASSES),
+         "wavenet": lambda: WaveNetStack(CHANNELS, WAVE_KERNEL, WAVE_LAYERS, RESIDUAL, N_CLASSES)}
 ORDER = ["lstm", "conv", "convlstm", "wavenet"]
 torch.manual_seed(SEED)
 models, opts = {}, {}
@@ -228,5 +169,6 @@ plt.show()
 def script(cfg: Conv1dConfig, steps: int | None = None) -> str:
     """The run of ``cfg`` as a percent-format script training ``steps`` steps."""
     body = (BODY.replace("@N_TRAIN@", str(N_TRAIN)).replace("@N_EVAL@", str(N_EVAL))
-            .replace("@EVAL_SEED@", str(EVAL_SEED)).replace("@BLOCK@", str(BLOCK)))
+            .replace("@EVAL_SEED@", str(EVAL_SEED)).replace("@BLOCK@", str(BLOCK))
+            .replace("@MODEL@", sources(*MODEL_SOURCES)))       # last: nothing in the app's code is a token
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body

@@ -1,17 +1,28 @@
 """The DCGAN lesson as a standalone PyTorch script / notebook (core.export): the generator and the
-discriminator as nn.Sequential, autograd and torch.optim.Adam in a visible loop, trained on the
+discriminator as the app's own classes (their source, core.export.sources), autograd and torch.optim.Adam in a visible loop, trained on the
 shipped digits (``digits.npz`` beside the script, read with numpy) with the page's settings."""
 from __future__ import annotations
 
 from core.digits.data import DATA_PATH, HOLDOUT_EVERY
-from core.export import settings_cell
+from core.digits import N_CLASSES, SIZE
+from core.digits.model import DigitClassifier
+from core.export import settings_cell, sources
+from core.fastconv import FastConv2d, FastConvTranspose2d
 from core.lessons.dcgan.config import DcganConfig
 from core.lessons.dcgan.metrics import EVAL_SEED, N_EVAL
+from core.lessons.dcgan.model import (BASE, UPSAMPLING, Discriminator, Generator, Up, _norm, code_head, code_input,
+                                      init_weights, one_hot)
 from core.lessons.dcgan.trainer import AVERAGE_DECAY, BETAS, BLOCK, CODE_WEIGHT, GRID
 
 DEFAULT_STEPS = 2000
 DATA_FILE = "digits.npz"
 PARITY = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "d_real", "d_fake": "d_fake", "code_loss": "code_loss"}
+# The app's own code the script carries (core.export.sources): its networks are these classes.
+MODEL_SOURCES = (Up, _norm, Generator, Discriminator, code_head, code_input, one_hot, init_weights)
+# What the app runs that the script need not: the same layers' faster backward (core.fastconv,
+# tested against torch's), and the shipped digit classifier that judges G's digits.
+APP_ONLY = {FastConv2d: "the same convolution, a faster backward", FastConvTranspose2d: "likewise",
+            DigitClassifier: "the judge of the quality figures, not trained here"}
 PARITY_STEPS = 5
 PARITY_RTOL, PARITY_ATOL = 1e-4, 2e-4
 MISMATCH = ("up to float rounding: the page sends real and fake digits through D as one batch "
@@ -23,7 +34,7 @@ MISMATCH = ("up to float rounding: the page sends real and fake digits through D
             "(tests/lessons/dcgan/test_export.py). The classifier's quality figures are not in the "
             "script, and settings changed during the page's run apply from its first step.")
 
-NAMES = {"conditional": "CONDITIONAL", "upsampling": "UPSAMPLING", "batch_norm": "BATCH_NORM",
+NAMES = {"conditional": "CONDITIONAL", "upsampling": "UPSAMPLE", "batch_norm": "BATCH_NORM",
          "width": "WIDTH", "latent_size": "LATENT", "seed": "SEED", "lr_d": "LR_D", "lr_g": "LR_G",
          "k": "K", "slope": "SLOPE", "real_label": "REAL_LABEL", "batch_size": "BATCH", "codes": "CODES",
          "average": "AVERAGE"}
@@ -53,7 +64,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-N_CLASSES = 10
+N_CLASSES = @N_CLASSES@
 CODES = 0 if CONDITIONAL else CODES   # the conditional GAN uses the labels instead of a code
 CODE_WEIGHT = @CODE_WEIGHT@   # λ of the code's cross-entropy
 AVERAGE_DECAY = @AVERAGE_DECAY@   # the averaged G's memory: about 1 / (1 − decay) steps
@@ -95,84 +106,26 @@ print("training digits:", tuple(x_train.shape))
 # Conditional: G gets [z, one-hot(y)], D gets the image with 10 extra planes, plane y all ones.
 
 # %%
-def upsample(c_in, c_out, bias):
-    """×2 upsampling [B, c_in, n, n] -> [B, c_out, 2n, 2n] of the chosen kind (a list of layers)."""
-    if UPSAMPLING == "tconv4":
-        return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=bias)]
-    if UPSAMPLING == "tconv3":
-        return [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1, bias=bias)]
-    if UPSAMPLING == "nearest":         # each pixel copied into a 2×2 block, then a 3×3 convolution
-        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)]
-    return [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-            nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)]
+@MODEL@
 
 
-def norm(channels):
-    return nn.BatchNorm2d(channels) if BATCH_NORM else nn.Identity()
-
-
-def g_input(z, y, c):
-    """G's input: z, then the one-hot label (conditional) or the one-hot code (CODES > 0):
-    [B, LATENT (+ 10 or + CODES)]."""
-    if CONDITIONAL:
-        return torch.cat([z, F.one_hot(y, N_CLASSES).float()], dim=1)
-    return torch.cat([z, F.one_hot(c, CODES).float()], dim=1) if CODES else z
-
-
-def d_input(x, y):
-    """D's input: the image, and in a conditional GAN 10 label planes after it: [B, 1 (+ 10), 16, 16]."""
-    if not CONDITIONAL:
-        return x
-    planes = F.one_hot(y, N_CLASSES).float()[:, :, None, None].expand(-1, -1, 16, 16)
-    return torch.cat([x, planes], dim=1)
-
-
-def init_weights(net):
-    """The DCGAN paper's initialisation: weights from N(0, 0.02), biases 0; batch norm's scale
-    from N(1, 0.02), its shift 0."""
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-
-# %%
 torch.manual_seed(SEED)
-C = WIDTH
-G = nn.Sequential(
-    nn.Linear(LATENT + (N_CLASSES if CONDITIONAL else CODES), 2 * C * 4 * 4, bias=not BATCH_NORM),
-    nn.Unflatten(1, (2 * C, 4, 4)), norm(2 * C), nn.ReLU(),                   # [B, 2C, 4, 4]
-    *upsample(2 * C, C, bias=not BATCH_NORM), norm(C), nn.ReLU(),              # [B, C, 8, 8]
-    *upsample(C, 1, bias=True), nn.Tanh(),                                     # [B, 1, 16, 16]
-)
-D_features = nn.Sequential(
-    nn.Conv2d(1 + (N_CLASSES if CONDITIONAL else 0), C, 4, stride=2, padding=1),   # [B, C, 8, 8]
-    nn.LeakyReLU(SLOPE),
-    nn.Conv2d(C, 2 * C, 4, stride=2, padding=1, bias=not BATCH_NORM),             # [B, 2C, 4, 4]
-    norm(2 * C), nn.LeakyReLU(SLOPE), nn.Flatten(),                              # h [B, 2C·16]
-)
-D_logit = nn.Linear(2 * C * 4 * 4, 1)                                             # h -> a [B, 1]
+G = Generator(LATENT + CODES, WIDTH, UPSAMPLE, BATCH_NORM, CONDITIONAL)
+disc = Discriminator(WIDTH, BATCH_NORM, CONDITIONAL, SLOPE)
 init_weights(G)
-init_weights(D_features)
-init_weights(D_logit)
-Q = nn.Linear(2 * C * 4 * 4, CODES) if CODES else None     # h -> code logits [B, CODES]; PyTorch's own init
+init_weights(disc)
+Q = code_head(WIDTH, CODES) if CODES else None     # h -> code logits [B, CODES]; PyTorch's own init
 G_avg = copy.deepcopy(G)                  # the averaged generator Ḡ (only ever averaged, never trained)
-d_parts = [D_features, D_logit] + ([Q] if CODES else [])
 opt_g = torch.optim.Adam(G.parameters(), lr=LR_G, betas=BETAS)
-opt_d = torch.optim.Adam([p for part in d_parts for p in part.parameters()], lr=LR_D, betas=BETAS)
+opt_d = torch.optim.Adam(list(disc.parameters()) + (list(Q.parameters()) if CODES else []), lr=LR_D, betas=BETAS)
 print(G)
-print(D_features, D_logit, Q)
+print(disc, Q)
 
 
-def D(x):
+def D(x, y):
     """The logit a [B] of D(x) = σ(a), and the features h [B, 2C·16] it was read from."""
-    h = D_features(x)
-    return D_logit(h).flatten(), h
-
+    h = disc.features(x, y)
+    return disc.logit(h), h
 
 def code_loss(h, c):
     """InfoGAN: Q's cross-entropy on which code c [B] made the fake digits with features h (0 without a code)."""
@@ -223,9 +176,9 @@ history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": [], "code_loss": 
 for step in range(1, STEPS + 1):
     for _ in range(K):
         idx, z, y_fake, c = next(draws)
-        fake = G(g_input(z, y_fake, c))
-        a_real, _ = D(d_input(x_train[idx], y_train[idx]))
-        a_fake, h_fake = D(d_input(fake.detach(), y_fake))          # D's update must not change G
+        fake = G(code_input(z, c, CODES), y_fake)
+        a_real, _ = D(x_train[idx], y_train[idx])
+        a_fake, h_fake = D(fake.detach(), y_fake)          # D's update must not change G
         # L_D = E[s·softplus(−a_real) + (1 − s)·softplus(a_real)] + E[softplus(a_fake)]
         loss_d = ((REAL_LABEL * F.softplus(-a_real) + (1 - REAL_LABEL) * F.softplus(a_real)).mean()
                   + F.softplus(a_fake).mean())
@@ -233,7 +186,7 @@ for step in range(1, STEPS + 1):
         (loss_d + CODE_WEIGHT * code_loss(h_fake, c)).backward()
         opt_d.step()
     # L_G = E[softplus(−D's logit on G(z))] (+ λ·CE); the gradient flows through D into G (only G steps)
-    a_g, h_g = D(d_input(fake, y_fake))
+    a_g, h_g = D(fake, y_fake)
     loss_g, loss_code = F.softplus(-a_g).mean(), code_loss(h_g, c)
     opt_g.zero_grad()
     (loss_g + CODE_WEIGHT * loss_code).backward()
@@ -271,7 +224,7 @@ c_grid = torch.arange(n * n) % max(CODES, 1)
 shown = G_avg if AVERAGE else G
 shown.eval()
 with torch.no_grad():
-    digits = shown(g_input(z_grid, y_grid, c_grid))[:, 0].numpy()        # [n², 16, 16] in [−1, 1]
+    digits = shown(code_input(z_grid, c_grid, CODES), y_grid)[:, 0].numpy()        # [n², 16, 16] in [−1, 1]
 shown.train()
 sheet = digits.reshape(n, n, 16, 16).transpose(0, 2, 1, 3).reshape(n * 16, n * 16)
 fig, (left, mid, right) = plt.subplots(1, 3, figsize=(14, 5), gridspec_kw={"width_ratios": [1, 1.2, 1.2]})
@@ -300,8 +253,10 @@ def script(cfg: DcganConfig, steps: int | None = None) -> str:
     for token, value in {"@BLOCK@": BLOCK, "@BETAS@": tuple(BETAS), "@EVERY@": HOLDOUT_EVERY,
                          "@CODE_WEIGHT@": CODE_WEIGHT, "@AVERAGE_DECAY@": AVERAGE_DECAY,
                          "@DATA@": DATA_FILE, "@GRID@": GRID, "@N_EVAL@": N_EVAL,
-                         "@EVAL_SEED@": EVAL_SEED}.items():
+                         "@EVAL_SEED@": EVAL_SEED, "@N_CLASSES@": N_CLASSES}.items():
         body = body.replace(token, str(value))
+    # last: nothing in the app's code is a token
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES, SIZE=SIZE, UPSAMPLING=UPSAMPLING, BASE=BASE))
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body
 
 

@@ -1,17 +1,20 @@
 """The forecasting lesson as a standalone PyTorch script / notebook (core.export): the series, the
-sliding windows, an nn.LSTM (or RNN, GRU, MLP) with a linear head, torch.optim and a visible epoch
-loop, with the page's settings. The airline data and an uploaded series travel as a CSV beside the
+sliding windows, the app's own Forecaster module (an nn.LSTM, RNN, GRU or MLP with a linear head;
+its source, core.export.sources), torch.optim and a visible epoch loop, with the page's settings. The airline data and an uploaded series travel as a CSV beside the
 script (``files``); a generated series is generated in the script exactly as the app does."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
 from core.lessons.forecast.config import SYNTHETIC, ForecastConfig
-from core.lessons.forecast.data import AIRLINE_CSV, DATA_SEED, series_for
+from core.lessons.forecast.data import AIRLINE_CSV, DATA_SEED, mackey_glass, series_for
+from core.lessons.forecast.model import Forecaster, detach_state
 
 PARITY = {"loss": "loss", "train_rmse": "train_rmse", "test_rmse": "test_rmse"}
+# The app's own code the script carries (core.export.sources): its network is this class.
+MODEL_SOURCES = (Forecaster, detach_state)
 PARITY_STEPS = 30
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-6
 MISMATCH = ("the same numbers as the page for the same seed, up to float rounding: the page trains "
@@ -41,6 +44,7 @@ HEAD = '''# %% [markdown]
 IMPORTS = '''
 # %%
 import csv
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -99,17 +103,7 @@ values = np.where(np.sin(2 * np.pi * (t + 0.5) / 30.0) >= 0, 1.0, -1.0)
 # dx/dt = β x(t−τ) / (1 + x(t−τ)^10) − γ x(t),  β = 0.2, γ = 0.1, τ = 17.
 
 # %%
-def mackey_glass(n, tau=17, beta=0.2, gamma=0.1, power=10, sample_every=2.0, dt=0.1, warmup=300):
-    sub = int(round(sample_every / dt))
-    lag = int(round(tau / dt))
-    total = (n + warmup) * sub + lag
-    s = np.empty(total)
-    s[:lag + 1] = 1.2
-    for i in range(lag, total - 1):
-        sd = s[i - lag]
-        s[i + 1] = s[i] + dt * (beta * sd / (1.0 + sd ** power) - gamma * s[i])
-    return s[lag + warmup * sub::sub][:n].copy()
-
+''' + sources(mackey_glass) + '''
 
 values = mackey_glass(LENGTH)
 ''',
@@ -174,42 +168,10 @@ print("X:", tuple(X.shape), " training pairs:", n_train_pairs, " test pairs:", l
 # Seeding as in the app: SEED for the weights, SEED + 1 for the shuffling, SEED + 2 for dropout.
 
 # %%
-class Forecaster(nn.Module):
-    def __init__(self, n_features, n_steps):
-        super().__init__()
-        if MODEL == "mlp":
-            layers, d = [], n_features * n_steps
-            for _ in range(LAYERS):
-                layers += [nn.Linear(d, HIDDEN), nn.ReLU()]
-                if DROPOUT > 0:
-                    layers.append(nn.Dropout(DROPOUT))
-                d = HIDDEN
-            self.body = nn.Sequential(*layers)
-        else:
-            cell = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[MODEL]
-            # nn's dropout acts between stacked layers only; self.drop also covers one layer
-            self.rnn = cell(n_features, HIDDEN, num_layers=LAYERS, batch_first=True,
-                            dropout=DROPOUT if LAYERS > 1 else 0.0)
-            self.drop = nn.Dropout(DROPOUT) if DROPOUT > 0 else nn.Identity()
-        self.head = nn.Linear(HIDDEN, 1)
-
-    def forward(self, x, state=None):
-        """x: [B, T, F] -> (ŷ: [B, 1], the recurrent state after the window)."""
-        if MODEL == "mlp":
-            return self.head(self.body(x.flatten(1))), None
-        out, state = self.rnn(x, state)                        # out: [B, T, HIDDEN]
-        return self.head(self.drop(out[:, -1])), state
-
-
-def detach(state):
-    """Keep the state's values, cut its gradient path (truncated backpropagation through time)."""
-    if state is None:
-        return None
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-
+@MODEL@
 
 torch.manual_seed(SEED)
-model = Forecaster(X.shape[2], X.shape[1])
+model = Forecaster(MODEL, X.shape[2], X.shape[1], HIDDEN, LAYERS, DROPOUT)
 if OPTIMIZER == "adam":
     opt = torch.optim.Adam(model.parameters(), lr=LR)
 elif OPTIMIZER == "rmsprop":
@@ -264,7 +226,7 @@ for epoch in range(1, STEPS + 1):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            state = detach(state)
+            state = detach_state(state)
             total += loss.item()
     else:
         order = torch.randperm(n_train_pairs, generator=shuffle)
@@ -348,7 +310,8 @@ def script(cfg: ForecastConfig, steps: int | None = None) -> str:
     config's epochs)."""
     names = {k: v for k, v in NAMES.items()
              if k not in ("noise", "length") or cfg.source in SYNTHETIC}
-    return (HEAD + settings_cell(cfg, names, steps or cfg.epochs) + IMPORTS + _data_cell(cfg) + BODY)
+    return (HEAD + settings_cell(cfg, names, steps or cfg.epochs) + IMPORTS + _data_cell(cfg)
+            + BODY.replace("@MODEL@", sources(*MODEL_SOURCES)))
 
 
 def files(cfg: ForecastConfig) -> dict[str, bytes]:

@@ -3,8 +3,10 @@
 The LSTM cell itself is torch's ``nn.LSTM``; the cell written out step by step (gates, cell
 state, BPTT) is lesson "lstm"'s ``core/lessons/lstm/cells.py``.
 
-The fast path (``Forecaster.mse_grads``): the default model, one LSTM layer reading the window as
-one time step from a zero state, is a handful of tensor operations, so a training step costs what
+``Forecaster`` is the plain module, the app's and the exported script's (core.export.sources).
+The fast path (``mse_grads``, beside the class so that the script need not carry it): the
+default model, one LSTM layer reading the window as one time step from a zero state, is a
+handful of tensor operations, so a training step costs what
 autograd's and nn.LSTM's per-call bookkeeping costs, not arithmetic. For that case the loss and its
 gradient are written out by hand (the same kernels autograd calls) and put in each parameter's
 ``.grad``; any ``torch.optim`` optimiser then steps as usual. Checked against autograd to 1e-10 in
@@ -53,51 +55,54 @@ class Forecaster(nn.Module):
         out, state = self.rnn(x, state)                   # out: [B, T, H]
         return self.head(self.drop(out[:, -1])), state
 
-    def fast_path(self, n_steps: int) -> bool:
-        """Whether ``mse_grads`` applies: one LSTM layer, no dropout, one time step per window."""
-        return self.kind == "lstm" and self.rnn.num_layers == 1 and isinstance(self.drop, nn.Identity) \
-            and n_steps == 1
-
-    @torch.no_grad()
-    def mse_grads(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """MSE of ŷ = f(x) against y and its gradient, by hand, from a zero state (``fast_path``).
-
-        x: [B, 1, F], y: [B, 1]. Sets every parameter's ``.grad``; returns the loss (a 0-d tensor).
-        Gates in torch's order i, f, g, o; with h₀ = c₀ = 0:
-          a = x W_ihᵀ + b_ih + b_hh,  i, f, o = σ(a_i, a_f, a_o),  g = tanh(a_g)
-          c = f⊙c₀ + i⊙g = i⊙g,  h = o⊙tanh(c),  ŷ = h wᵀ + b,  L = (1/B) Σ (ŷ − y)²
-        """
-        W_ih, W_hh, b_ih, b_hh = (self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0,
-                                  self.rnn.bias_hh_l0)
-        w, b = self.head.weight, self.head.bias
-        H = W_hh.shape[1]
-        x = x[:, 0]                                                     # [B, F]
-        a = torch.addmm(b_ih + b_hh, x, W_ih.t())                       # [B, 4H]
-        s = torch.sigmoid(a)                                            # i, (f), (g), o used
-        i, o = s[:, :H], s[:, 3 * H:]
-        g = torch.tanh(a[:, 2 * H:3 * H])
-        tc = torch.tanh(i * g)
-        h = o * tc
-        err = torch.addmm(b, h, w.t()) - y                              # ŷ − y: [B, 1]
-        loss = torch.mean(err * err)
-        d_y = err * (2.0 / err.numel())                                 # ∂L/∂ŷ
-        w.grad, b.grad = torch.mm(d_y.t(), h), d_y.sum(0)               # ∂L/∂w = δŷᵀ h;  ∂L/∂b = Σ δŷ
-        d_h = torch.mm(d_y, w)                                          # δh = δŷ w
-        d_c = aten.tanh_backward(d_h * o, tc)                           # δc = δh ⊙ o ⊙ (1 − tanh²c)
-        d_a = torch.cat([aten.sigmoid_backward(d_c * g, i),             # δa_i = δc ⊙ g ⊙ i(1 − i)
-                         torch.zeros_like(g),                           # δa_f = δc ⊙ c₀ ⊙ … = 0
-                         aten.tanh_backward(d_c * i, g),                # δa_g = δc ⊙ i ⊙ (1 − g²)
-                         aten.sigmoid_backward(d_h * tc, o)], 1)        # δa_o = δh ⊙ tanh(c) ⊙ o(1 − o)
-        W_ih.grad = torch.mm(d_a.t(), x)                                # ∂L/∂W_ih = δaᵀ x
-        b_ih.grad = d_a.sum(0)
-        b_hh.grad = b_ih.grad.clone()                                   # both biases enter a alike
-        W_hh.grad = torch.zeros_like(W_hh)                              # h₀ = 0: W_hh has no effect
-        return loss
-
     def forward_sequence(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         """Recurrent only: one output per step. x: [1, S, F] → ŷ: [S], final state."""
         out, state = self.rnn(x, state)                   # [1, S, H]
         return self.head(self.drop(out[0]))[:, 0], state
+
+
+def fast_path(model: Forecaster, n_steps: int) -> bool:
+    """Whether ``mse_grads`` applies: one LSTM layer, no dropout, one time step per window."""
+    return model.kind == "lstm" and model.rnn.num_layers == 1 and isinstance(model.drop, nn.Identity) \
+        and n_steps == 1
+
+
+@torch.no_grad()
+def mse_grads(model: Forecaster, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """MSE of ŷ = model(x) against y and its gradient, by hand, from a zero state (``fast_path``):
+    the plain module's own weights, trained without autograd's bookkeeping.
+
+    x: [B, 1, F], y: [B, 1]. Sets every parameter's ``.grad``; returns the loss (a 0-d tensor).
+    Gates in torch's order i, f, g, o; with h₀ = c₀ = 0:
+      a = x W_ihᵀ + b_ih + b_hh,  i, f, o = σ(a_i, a_f, a_o),  g = tanh(a_g)
+      c = f⊙c₀ + i⊙g = i⊙g,  h = o⊙tanh(c),  ŷ = h wᵀ + b,  L = (1/B) Σ (ŷ − y)²
+    """
+    W_ih, W_hh, b_ih, b_hh = (model.rnn.weight_ih_l0, model.rnn.weight_hh_l0, model.rnn.bias_ih_l0,
+                              model.rnn.bias_hh_l0)
+    w, b = model.head.weight, model.head.bias
+    H = W_hh.shape[1]
+    x = x[:, 0]                                                     # [B, F]
+    a = torch.addmm(b_ih + b_hh, x, W_ih.t())                       # [B, 4H]
+    s = torch.sigmoid(a)                                            # i, (f), (g), o used
+    i, o = s[:, :H], s[:, 3 * H:]
+    g = torch.tanh(a[:, 2 * H:3 * H])
+    tc = torch.tanh(i * g)
+    h = o * tc
+    err = torch.addmm(b, h, w.t()) - y                              # ŷ − y: [B, 1]
+    loss = torch.mean(err * err)
+    d_y = err * (2.0 / err.numel())                                 # ∂L/∂ŷ
+    w.grad, b.grad = torch.mm(d_y.t(), h), d_y.sum(0)               # ∂L/∂w = δŷᵀ h;  ∂L/∂b = Σ δŷ
+    d_h = torch.mm(d_y, w)                                          # δh = δŷ w
+    d_c = aten.tanh_backward(d_h * o, tc)                           # δc = δh ⊙ o ⊙ (1 − tanh²c)
+    d_a = torch.cat([aten.sigmoid_backward(d_c * g, i),             # δa_i = δc ⊙ g ⊙ i(1 − i)
+                     torch.zeros_like(g),                           # δa_f = δc ⊙ c₀ ⊙ … = 0
+                     aten.tanh_backward(d_c * i, g),                # δa_g = δc ⊙ i ⊙ (1 − g²)
+                     aten.sigmoid_backward(d_h * tc, o)], 1)        # δa_o = δh ⊙ tanh(c) ⊙ o(1 − o)
+    W_ih.grad = torch.mm(d_a.t(), x)                                # ∂L/∂W_ih = δaᵀ x
+    b_ih.grad = d_a.sum(0)
+    b_hh.grad = b_ih.grad.clone()                                   # both biases enter a alike
+    W_hh.grad = torch.zeros_like(W_hh)                              # h₀ = 0: W_hh has no effect
+    return loss
 
 
 def detach_state(state: Any) -> Any:

@@ -26,7 +26,7 @@ from core.lessons.forecast import metrics
 from core.lessons.forecast.config import MAX_HORIZON, ForecastConfig, cross_check
 from core.lessons.forecast.data import (Scaler, framing_example, frame_windows, load_series, make_windows,
                                         split_point)
-from core.lessons.forecast.model import Forecaster, detach_state, make_optimizer
+from core.lessons.forecast.model import Forecaster, detach_state, fast_path, make_optimizer, mse_grads
 from core.live import Diverged
 from core.trainer import TrainerBase
 from core.vet import check_optimizer, check_rng_layout, check_shapes, set_rng_state
@@ -101,7 +101,7 @@ class ForecastTrainer(TrainerBase):
         T, F = self.X.shape[1], self.X.shape[2]
         # the base seeded torch with cfg.seed just before build: the weights follow from the seed
         self.model = Forecaster(cfg.model, F, T, cfg.hidden, cfg.layers, cfg.dropout).to(dev)
-        self._fast = self.model.fast_path(T)       # hand-written gradients for the default LSTM
+        self._fast = fast_path(self.model, T)       # hand-written gradients for the default LSTM
         self._gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
         # dropout draws from torch's global RNG: keep a private copy of it so a run is reproducible
         self._rng_state = torch.Generator().manual_seed(cfg.seed + 2).get_state()
@@ -189,7 +189,7 @@ class ForecastTrainer(TrainerBase):
         while ep.pos < n:
             idx = ep.order[ep.pos:ep.pos + B]
             if self._fast:                         # the default LSTM: gradients by hand (model.py)
-                loss = self.model.mse_grads(self.Xtr[idx], self.ytr[idx])
+                loss = mse_grads(self.model, self.Xtr[idx], self.ytr[idx])
             else:
                 pred, _ = self.model(self.Xtr[idx])
                 # MSE = (1/|b|) Σ_i (ŷ_i − y_i)²

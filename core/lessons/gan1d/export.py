@@ -1,15 +1,18 @@
-"""The 1D GAN as a standalone PyTorch script / notebook (core.export): nn.Sequential nets,
-autograd and torch.optim, written the way a tutorial would, with the page's settings."""
+"""The 1D GAN as a standalone PyTorch script / notebook (core.export): the app's own nets
+(core.fastnet.mlp, its source), autograd and torch.optim, written the way a tutorial would, with the page's settings."""
 from __future__ import annotations
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
+from core.fastnet import LEAKY_SLOPE, mlp, torch_activation
 from core.formula import numpy_source
 from core.lessons.gan1d.config import Gan1DConfig
 from core.lessons.gan1d.trainer import D_ACTIVATION
-from core.fastnet import LEAKY_SLOPE
 
 DEFAULT_STEPS = 3000
 PARITY = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "d_real", "d_fake": "d_fake"}
+# The app's own code the script carries (core.export.sources): its nets are what ``mlp`` builds
+# (the page holds the same weights in core.fastnet.FlatMLP and trains them by hand).
+MODEL_SOURCES = (torch_activation, mlp)
 PARITY_STEPS = 30
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-5
 MISMATCH = ("the same numbers as the page for the same seed, up to float rounding: the page's "
@@ -46,18 +49,7 @@ def f(x):
     return {expr}
 
 
-ACTIVATIONS = {{"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU,
-               "leaky_relu": lambda: nn.LeakyReLU({slope})}}
-
-
-def mlp(sizes, activation):
-    """Linear layers of the given sizes with an activation between them (none after the last)."""
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
+@MODEL@
 
 
 # %% [markdown]
@@ -156,5 +148,6 @@ plt.show()
 
 def script(cfg: Gan1DConfig, steps: int | None = None) -> str:
     """The run of ``cfg`` as a percent-format script training ``steps`` iterations."""
-    body = BODY.format(expr=numpy_source(cfg.target), slope=LEAKY_SLOPE, d_activation=D_ACTIVATION)
+    body = BODY.format(expr=numpy_source(cfg.target), d_activation=D_ACTIVATION)
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES, LEAKY_SLOPE=LEAKY_SLOPE))  # after format: braces stay
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body

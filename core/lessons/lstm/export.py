@@ -4,8 +4,12 @@ the cell's equations written out once (and checked against the module), and the 
 picture: loss, clipped gradient, the states over time and the gradient through time."""
 from __future__ import annotations
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
 from core.lessons.lstm.config import CELL_LABELS, N_EVAL, PROBE_BACK, LstmConfig
+from core.lessons.lstm.model import make_rnn
+
+# The app's own code the script carries (core.export.sources): its network is what this builds.
+MODEL_SOURCES = (make_rnn,)
 
 DEFAULT_STEPS = 1500          # the shipped runs' length (core.lessons.lstm.pretrain)
 PARITY = {"loss": "loss", "acc": "acc", "grad_norm": "grad_norm", "grad_used": "grad_used"}
@@ -87,16 +91,12 @@ x_eval, y_eval = make_batch(N_EVAL, torch.Generator().manual_seed(12345 + 7 * T)
 
 # %%
 I, H = (2 if TASK == "adding" else 1), HIDDEN
-torch.manual_seed(SEED)
-rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[CELL](I, H)
-head = nn.Linear(H, 1)
-with torch.no_grad():
-    if CELL in ("lstm", "gru"):
-        rnn.bias_ih_l0[H:2 * H] = FORGET_BIAS          # block 1: f (LSTM) or z (GRU)
-        rnn.bias_hh_l0[H:2 * H] = 0.0
-    if LAMBDA_1 > 0:
-        for block in rnn.weight_hh_l0.split(H, dim=0):
-            block.mul_(LAMBDA_1 / max(float(torch.linalg.matrix_norm(block, ord=2)), 1e-12))
+MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+''' + sources(*MODEL_SOURCES) + '''
+
+rnn, head = make_rnn(CELL, I, H, SEED, FORGET_BIAS, LAMBDA_1)
 params = list(rnn.parameters()) + list(head.parameters())
 opt = torch.optim.Adam(params, lr=LR)
 

@@ -20,27 +20,35 @@ MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 
 
 def build_rnn(cfg: LstmConfig) -> tuple[torch.nn.Module, torch.nn.Linear]:
-    """The recurrent layer and the read-out, initialised from the seed (float32, CPU).
+    """The recurrent layer and the read-out of ``cfg`` (``make_rnn``), without touching the
+    global random stream."""
+    with torch.random.fork_rng(devices=[]):
+        return make_rnn(cfg.cell, input_size(cfg.task), int(cfg.hidden), int(cfg.seed),
+                        float(cfg.forget_bias), float(cfg.recurrent_sv))
+
+
+def make_rnn(cell: str, I: int, H: int, seed: int, forget_bias: float,
+             recurrent_sv: float) -> tuple[torch.nn.Module, torch.nn.Linear]:
+    """The recurrent layer (input size I, hidden size H) and the read-out, initialised from the
+    seed (float32, CPU); the app's and the exported script's (core.export.sources).
 
     Init: torch's default, then the forget-gate bias (LSTM: b_f; GRU: the update gate b_z, which
     plays the same 'keep' role) set to ``forget_bias`` and, if ``recurrent_sv`` > 0, every gate
     block of W_hh rescaled so its largest singular value λ₁ equals ``recurrent_sv``.
     """
-    I, H = input_size(cfg.task), int(cfg.hidden)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(cfg.seed))
-        rnn = MODULES[cfg.cell](I, H)
-        head = torch.nn.Linear(H, 1)
+    torch.manual_seed(seed)
+    rnn = MODULES[cell](I, H)
+    head = torch.nn.Linear(H, 1)
     with torch.no_grad():
-        if cfg.cell in ("lstm", "gru"):
+        if cell in ("lstm", "gru"):
             # LSTM blocks i, f, g, o: f is block 1. GRU blocks r, z, n: z is block 1.
-            rnn.bias_ih_l0[H:2 * H] = float(cfg.forget_bias)
+            rnn.bias_ih_l0[H:2 * H] = forget_bias
             rnn.bias_hh_l0[H:2 * H] = 0.0
-        if cfg.recurrent_sv > 0:
+        if recurrent_sv > 0:
             for blk in rnn.weight_hh_l0.split(H, dim=0):
                 # W ← W · λ₁ / σ_max(W)
                 s1 = torch.linalg.matrix_norm(blk, ord=2)
-                blk.mul_(float(cfg.recurrent_sv) / max(float(s1), 1e-12))
+                blk.mul_(recurrent_sv / max(float(s1), 1e-12))
     return rnn, head
 
 

@@ -1,20 +1,23 @@
 """The seq2seq lesson as a standalone PyTorch script / notebook (core.export): the same data
-generator, the two encoder–decoders as plain nn.Modules, one character at a time, autograd and
-torch.optim, with the page's settings."""
+generator, the two encoder–decoders as the app's own Seq2Seq class (its source,
+core.export.sources), autograd and torch.optim, with the page's settings."""
 from __future__ import annotations
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
 from core.lessons.seq2seq import data as D
 from core.lessons.seq2seq.config import Seq2SeqConfig
+from core.lessons.seq2seq.model import Encoded, Seq2Seq
 from core.lessons.seq2seq.trainer import BUCKET
 
 DEFAULT_STEPS = 1000
 PARITY = {"loss_plain": "loss_plain", "loss_attn": "loss_attn"}
+# The app's own code the script carries (core.export.sources): its networks are these classes.
+MODEL_SOURCES = (Encoded, Seq2Seq)
 PARITY_STEPS = 20
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-5
 MISMATCH = ("the same batches and weights as the page for the same seed, up to float rounding: the "
             "page runs both encoders as one merged GRU and the teacher-forced decoders in one call, "
-            "the script runs each model one character at a time. The page's held-out accuracy uses "
+            "the script runs each model on its own (the app's Seq2Seq class, one GRU each). The page's held-out accuracy uses "
             "600 of the 1,000 held-out pairs; settings changed during the page's run apply from the "
             "script's first step.")
 
@@ -33,6 +36,7 @@ HEAD = '''# %% [markdown]
 BODY = '''
 # %%
 import datetime as dt
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -109,58 +113,10 @@ print(pool[0][:3], "->", pool[1][:3])
 # Attention: e_tj = score(s, h_j), alpha_tj = softmax_j(e_tj), c_t = sum_j alpha_tj h_j.
 
 # %%
-class Seq2Seq(nn.Module):
-    def __init__(self, attention):                  # attention: None, "additive" or "dot"
-        super().__init__()
-        self.attention = attention
-        self.src_emb = nn.Embedding(V, EMBED, padding_idx=PAD)
-        self.tgt_emb = nn.Embedding(V, EMBED)
-        self.encoder = nn.GRU(EMBED, HIDDEN, batch_first=True)
-        self.decoder = nn.GRU(EMBED + (HIDDEN if attention == "additive" else 0), HIDDEN, batch_first=True)
-        if attention == "additive":
-            self.W_s = nn.Linear(HIDDEN, HIDDEN, bias=False)
-            self.W_h = nn.Linear(HIDDEN, HIDDEN)
-            self.v = nn.Linear(HIDDEN, 1, bias=False)
-        if attention:
-            self.combine = nn.Linear(2 * HIDDEN, HIDDEN)
-        self.out = nn.Linear(HIDDEN, V)
-
-    def attend(self, s, enc, mask):
-        """c [B, H], alpha [B, S] for the query s [B, H]."""
-        if self.attention == "additive":
-            e = self.v(torch.tanh(self.W_s(s).unsqueeze(1) + self.W_h(enc))).squeeze(-1)  # v.tanh(W_s s + W_h h_j)
-        else:
-            e = torch.bmm(enc, s.unsqueeze(-1)).squeeze(-1)                                # s . h_j
-        alpha = torch.softmax(e.masked_fill(~mask, float("-inf")), -1)
-        return torch.bmm(alpha.unsqueeze(1), enc).squeeze(1), alpha                      # c = sum_j alpha_j h_j
-
-    def gru_step(self, x, s):
-        return self.decoder(x.unsqueeze(1), s.unsqueeze(0))[1][0]
-
-    def forward(self, src, src_len, tgt_in, feed_truth):
-        """Logits [B, T, V]; the decoder is fed the true previous character or its own guess."""
-        enc, _ = self.encoder(self.src_emb(src))
-        s = enc[torch.arange(len(src)), src_len - 1]
-        mask, y, out = src != PAD, tgt_in[:, 0], []
-        for t in range(tgt_in.shape[1]):
-            x = self.tgt_emb(y)
-            if self.attention == "additive":            # context from s_(t-1), fed into the GRU
-                c, _ = self.attend(s, enc, mask)
-                s = self.gru_step(torch.cat([x, c], -1), s)
-            else:
-                s = self.gru_step(x, s)
-                if self.attention == "dot":             # context from the new state s_t
-                    c, _ = self.attend(s, enc, mask)
-            # logits = W_o s (no attention) or W_o tanh(W_c [c; s])
-            logits = self.out(s) if self.attention is None else self.out(torch.tanh(self.combine(torch.cat([c, s], -1))))
-            out.append(logits)
-            if t + 1 < tgt_in.shape[1]:
-                y = tgt_in[:, t + 1] if feed_truth else logits.detach().argmax(-1)
-        return torch.stack(out, 1)
-
+@MODEL@
 
 torch.manual_seed(SEED)
-models = {{"plain": Seq2Seq(None), "attn": Seq2Seq(ATTENTION)}}
+models = {{"plain": Seq2Seq(EMBED, HIDDEN, None), "attn": Seq2Seq(EMBED, HIDDEN, ATTENTION)}}
 opt = torch.optim.Adam([p for m in models.values() for p in m.parameters()], lr=LR)
 
 # %% [markdown]
@@ -180,7 +136,7 @@ for step in range(1, STEPS + 1):
     src, src_len, tgt = pool_src[idx, :S], pool_len[idx], pool_tgt[idx, :T]
     tgt_in = torch.cat([torch.full_like(tgt[:, :1], START), tgt[:, :-1]], 1)
     feed_truth = bool(batch_rng.random() < TEACHER_FORCING)
-    losses = {{k: F.cross_entropy(m(src, src_len, tgt_in, feed_truth).reshape(-1, V), tgt.reshape(-1),
+    losses = {{k: F.cross_entropy(m.run(m.encode(src, src_len), tgt_in, feed_truth).reshape(-1, V), tgt.reshape(-1),
                                  ignore_index=PAD) for k, m in models.items()}}
     opt.zero_grad()
     (losses["plain"] + losses["attn"]).backward()
@@ -197,7 +153,7 @@ for step in range(1, STEPS + 1):
 @torch.no_grad()
 def exact_match(m):
     T = held_tgt.shape[1]
-    logits = m(held_src, held_len, torch.full((len(held_src), T), START), feed_truth=False)
+    logits = m.run(m.encode(held_src, held_len), torch.full((len(held_src), T), START), feed_truth=False)
     ids = logits.argmax(-1)
     ends = torch.cumsum(ids == END, 1) - (ids == END).long() > 0     # after the first END: ignored
     return (ids.masked_fill(ends, PAD) == held_tgt).all(1).float().mean().item()
@@ -223,4 +179,5 @@ def script(cfg: Seq2SeqConfig, steps: int | None = None) -> str:
     """The run of ``cfg`` as a percent-format script training ``steps`` steps."""
     body = BODY.format(alphabet=D.ALPHABET, n_days=D.N_DAYS, n_held=D.N_HELD, n_pool=D.N_POOL,
                        months=D.MONTHS, weekdays=D.WEEKDAYS, bucket=BUCKET)
+    body = body.replace("@MODEL@", sources(*MODEL_SOURCES))     # after format: the app's braces stay
     return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body

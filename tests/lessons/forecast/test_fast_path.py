@@ -1,4 +1,4 @@
-"""The default LSTM's hand-written gradients (``Forecaster.mse_grads``) against autograd, and the
+"""The default LSTM's hand-written gradients (``mse_grads``, on a Forecaster's weights) against autograd, and the
 trainer's use of them: same runs as through autograd, only for the models they are written for."""
 import dataclasses
 
@@ -8,6 +8,7 @@ import torch
 
 import core.lessons.forecast as fc
 from core.checkpoints import load_checkpoint, pretrained_path
+from core.lessons.forecast.model import mse_grads
 
 CPU = torch.device("cpu")
 
@@ -31,7 +32,7 @@ def test_hand_gradients_match_autograd_in_float64(n_features, hidden, batch):
     y = torch.randn(batch, 1, dtype=torch.float64)
     loss, ref = autograd_grads(m, x, y)
     m.zero_grad(set_to_none=True)
-    fast = m.mse_grads(x, y)
+    fast = mse_grads(m, x, y)
     assert fast.item() == pytest.approx(loss, rel=1e-12)
     for (name, p), g in zip(m.named_parameters(), ref):
         assert torch.allclose(p.grad, g, rtol=1e-10, atol=1e-12), name
