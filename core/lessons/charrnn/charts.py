@@ -13,7 +13,7 @@ import numpy as np
 from core import charts
 from core.images import colormap
 
-NGRAM_COLOR = "#888888"
+NGRAM_COLOR = charts.INK
 SHOW = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
 

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from core.charts import BLUE, ORANGE, base, frame, line_chart
+from core.charts import BASELINE_LIGHT, BLUE, ORANGE, base, frame, line_chart
 from core.lessons.conv1d.fields import influence, receptive_field, top_unit_at, unit_anchors
 from core.lessons.conv1d.model import COLORS, MODELS, LayerSpec
 
@@ -96,7 +96,7 @@ def activation_chart(series: np.ndarray, act: dict[str, Any] | None, anchors: np
         "vconcat": [
             {"height": height, "data": {"name": "series"}, "mark": {"type": "line", "color": "#555"},
              "encoding": {"x": {**x_enc, "title": None}, "y": {"field": "v", "type": "quantitative", "title": "x_t"}}},
-            {"height": height, "data": {"name": "act"}, "mark": {"type": "line", "point": True, "color": "#ff7f0e"},
+            {"height": height, "data": {"name": "act"}, "mark": {"type": "line", "point": True, "color": ORANGE},
              "encoding": {"x": x_enc, "y": {"field": "v", "type": "quantitative", "title": "activation"}}},
         ],
     })
@@ -136,7 +136,7 @@ def field_chart(T: int, specs: Sequence[LayerSpec], t: int, causal: bool, height
                      "edges": frame(x=np.array(ex), x2=np.array(ex2), y=ey, y2=ey2),
                      "future": frame(x=[t_out + 0.5], x2=[T - 0.5], label=["future of the output"])},
         "layer": [
-            {"data": {"name": "future"}, "mark": {"type": "rect", "color": "#fde0dd", "opacity": 0.6},
+            {"data": {"name": "future"}, "mark": {"type": "rect", "color": BASELINE_LIGHT, "opacity": 0.3},
              "encoding": {"x": {**x_enc, "field": "x"}, "x2": {"field": "x2"}, "tooltip": [{"field": "label"}]}},
             {"data": {"name": "edges"}, "mark": {"type": "rule", "color": RECEPTIVE_COLORS[1], "opacity": 0.6},
              "encoding": {"x": x_enc, "x2": {"field": "x2"}, "y": y_enc, "y2": {"field": "y2"}}},

@@ -34,7 +34,7 @@ def quality(m: dict[str, np.ndarray], ceiling: dict[str, float], conditional: bo
     steps = np.asarray(m["step"], dtype=np.float64)
     series[CEILING] = np.full(steps.shape, float(ceiling["accepted"]))
     spec = charts.line_chart(steps, series, title="Quality, judged by the digit classifier", y_title="share",
-                             y_domain=(0.0, 1.0), height=height, colors={CEILING: "#555555"})
+                             y_domain=(0.0, 1.0), height=height, colors={CEILING: charts.INK})
     names = list(series)
     spec["layer"][0]["encoding"]["strokeDash"] = {
         "field": "series", "type": "nominal", "title": None, "sort": names,

@@ -38,7 +38,7 @@ def field(snap: dict, height: int) -> dict:
     return charts.field_chart(
         gx=snap["grid_x"], gy=snap["grid_y"], z=snap["d_grid"],
         z_title="D(x, y)" + (" (score)" if ls else ""), z_domain=(0.0, 1.0),
-        points={"real (x, f(x))": snap["real"], "generated G(z)": snap["fake"]}, curve=snap["curve"],
+        points={"real": snap["real"], "generated G(z)": snap["fake"]}, curve=snap["curve"],
         curve_label="target f(x)",
         title="Generated vs real points on D's belief D(x, y)", height=height)
 

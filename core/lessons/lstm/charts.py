@@ -100,7 +100,7 @@ def input_strip(x: np.ndarray, *, bits: bool, t_mark: int | None = None, height:
                                    "as": "bit"})
         layer["encoding"]["color"] = {
             "field": "bit", "type": "nominal", "title": None,
-            "scale": {"domain": BIT_NAMES, "range": ["#d9d9d9", "#1f3b73"]},
+            "scale": {"domain": BIT_NAMES, "range": ["#d9d9d9", charts.BLUE]},
             "legend": {"orient": "right", "symbolType": "square"}}
         layer["encoding"]["y"]["axis"] = {"values": [0], "labelExpr": "'bit'"}
     else:
@@ -215,7 +215,7 @@ def cell_diagram(cell: str, terms: dict, *, height: int = 300) -> dict:
                           "y": {"field": "y", "type": "quantitative", **yaxis},
                           "text": {"field": "label"},
                           "color": {"field": "kind", "type": "nominal", "legend": None,
-                                    "scale": {"domain": kinds, "range": ["#1f3b73", "#b03a2e", "#333"]}}}},
+                                    "scale": {"domain": kinds, "range": [charts.BLUE, charts.VERMILLION, charts.INK]}}}},
         ],
     })
     # white halo behind the labels so the wires do not run through the text

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core.charts import FONT, base, frame, line_chart
+from core.charts import BLUE, FONT, INK, ORANGE, base, frame, line_chart
 from core.lessons.upsampling.model import SHORT
 
 MAX_CELLS = 3200          # the page's largest grid: 8×8 input, k=5, s=4, d=3 -> 56×56 padded (static, not live)
@@ -49,7 +49,7 @@ def _cell_colour(kind: np.ndarray | None, kind_labels: dict[int, str] | None, sc
     """Colour by category (``kind``, with a palette per label) or by value (a colour scheme)."""
     if kind is not None:
         names = list((kind_labels or {}).values())
-        palette = {"input pixel": "#1f77b4", "inserted zero": "#dbe9f6", "padding": "#f2f2f2",
+        palette = {"input pixel": BLUE, "inserted zero": "#dbe9f6", "padding": "#f2f2f2",
                    "cropped": "#f8d0d0"}
         return {"field": "kind", "type": "nominal", "title": None,
                 "scale": {"domain": names, "range": [palette.get(n, "#cccccc") for n in names]},
@@ -99,7 +99,7 @@ def grid_chart(values: np.ndarray, *, title: str | None = None, scheme: str = "b
     }]
     if highlight is not None:
         layers.append({"transform": [{"filter": "datum.hi == 1"}],
-                       "mark": {"type": "rect", "fillOpacity": 0, "stroke": "#ff7f0e", "strokeWidth": 3},
+                       "mark": {"type": "rect", "fillOpacity": 0, "stroke": ORANGE, "strokeWidth": 3},
                        "encoding": {"x": x, "y": y}})
     if show_values:
         layers.append({
@@ -180,7 +180,7 @@ def checker_chart(metrics: dict[str, np.ndarray], variants: list[str], target: f
     series = {SHORT[v]: metrics[f"checker_{v}"] for v in variants}
     series[TARGETS_LINE] = np.full(steps.shape, float(target))
     spec = line_chart(steps, series, title="Checkerboard score (lower = smoother)", height=height,
-                      colors={TARGETS_LINE: "#555555"})
+                      colors={TARGETS_LINE: INK})
     names = list(series)
     # one legend for colour and dash: the targets' line is dashed there too
     spec["layer"][0]["encoding"]["strokeDash"] = {
