@@ -72,7 +72,7 @@ def test_presentation_mode_shows_train_and_the_panels_on_the_first_screen(chromi
     try:
         open_lesson(pg, "present=true")
         time.sleep(1)
-        assert not pg.locator(".st-key-gan2d_methods").first.is_visible(), "the settings are folded"
+        assert not pg.locator(".st-key-gan2d_lr_d").first.is_visible(), "the full settings are folded (the key settings stand above the view)"
         _on_first_screen(pg, pg.locator(".st-key-gan2d_run").first, "Train/Pause")
         # the first two charts in the page are the two panels' scatters (vanilla | WGAN-GP)
         for i in range(2):
