@@ -12,8 +12,7 @@ from core import export, registry
 
 EXPORTED = [l.key for l in registry.built() if export.exporter(l.key) is not None]
 # Lessons whose script still writes its nets out as text (issue 36 left open for them), with why.
-NOT_YET = {"gan2d": "the page trains 2D GANs as batched parameter lists (batched.py) with no plain "
-                    "nn.Module of its own for the script to carry yet"}
+NOT_YET: dict[str, str] = {}
 CASES = [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[k])) if k in NOT_YET else k
          for k in EXPORTED]
 

@@ -1,7 +1,8 @@
 """Lesson gan2d — mode collapse on 2D mixtures (seed 000: mode collapse, GAN hacks; seed 001:
 minibatch GANs, supervision with labels, WGAN; seed 003: non-convergence, mode collapse).
 
-Modules: config (settings), data (the 2D targets), batched (S seeds of a network at once),
+Modules: config (settings), data (the 2D targets), nets (G and D for one seed: what the exported
+script trains), batched (S seeds of those networks at once, stacked),
 methods (one panel: the vanilla GAN or a remedy), record (what a panel remembers), metrics (mode
 coverage and quality, the tables), trainer (all panels), pretrained (the shipped runs), charts
 (figures), text (the page's words).

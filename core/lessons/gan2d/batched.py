@@ -2,7 +2,8 @@
 (W: [S, n_in, n_out], b: [S, 1, n_out]) and every layer is one ``baddbmm``, so S seeds cost about
 what one costs on these tiny networks. Seed i draws its initial weights and its random numbers
 from its own generators, and its loss only touches its own slice of the weights, so it computes
-exactly what a run with that seed alone computes (tests/lessons/gan2d checks it).
+exactly what a run with that seed alone computes (tests/lessons/gan2d checks it). The stacks are
+built from the one-seed modules of nets.py (``stack_params``): their layout has one source.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from core.lessons.gan2d.nets import LEAKY_SLOPE, seeded_linear
 
 
 def seed_generators(seeds: list[int], salt: int) -> list[torch.Generator]:
@@ -18,18 +22,33 @@ def seed_generators(seeds: list[int], salt: int) -> list[torch.Generator]:
     return [torch.Generator().manual_seed(1_000_003 * salt + s) for s in seeds]
 
 
-def init_params(sizes: list[int], gens: list[torch.Generator], device: torch.device) -> list[torch.Tensor]:
-    """Per-seed nn.Linear-style init: W, b ~ U(−1/√n_in, 1/√n_in). Returns [W1 [S,in,out], b1 [S,1,out], …]."""
-    per_seed: list[list[torch.Tensor]] = []
-    for g in gens:
-        ps = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            bound = 1 / math.sqrt(n_in)
-            ps.append((torch.rand(n_in, n_out, generator=g) * 2 - 1) * bound)
-            ps.append((torch.rand(1, n_out, generator=g) * 2 - 1) * bound)
-        per_seed.append(ps)
+def stack_params(nets: list[nn.Module], device: torch.device) -> list[torch.Tensor]:
+    """The weights of S one-seed nets (nets.py's modules, one per seed) in the batched layout,
+    one leaf tensor per layer part: [W1 [S, in, out], b1 [S, 1, out], …], each nn.Linear in the
+    order its net registers them (its forward order), W its weight transposed."""
+    per_seed = [[t for lin in net.modules() if isinstance(lin, nn.Linear)
+                 for t in (lin.weight.detach().T, lin.bias.detach()[None])] for net in nets]
     return [torch.stack([ps[i] for ps in per_seed]).to(device).requires_grad_(True)
             for i in range(len(per_seed[0]))]
+
+
+@torch.no_grad()
+def load_seed(net: nn.Module, params: list[torch.Tensor], i: int) -> nn.Module:
+    """Seed i's slice of batched weights copied into a one-seed net (stack_params's inverse): ``net``."""
+    layers = [lin for lin in net.modules() if isinstance(lin, nn.Linear)]
+    if 2 * len(layers) != len(params):
+        raise ValueError(f"{len(params)} weight tensors for {len(layers)} layers")
+    for lin, W, b in zip(layers, params[0::2], params[1::2]):
+        lin.weight.copy_(W[i].T)
+        lin.bias.copy_(b[i, 0])
+    return net
+
+
+def init_params(sizes: list[int], gens: list[torch.Generator], device: torch.device) -> list[torch.Tensor]:
+    """Batched weights of a bare MLP of ``sizes`` for S generators (a critic of its own, as in
+    the tests), drawn like the panels' nets (nets.seeded_linear): [W1 [S, in, out], b1 [S, 1, out], …]."""
+    return stack_params([nn.Sequential(*[seeded_linear(n_in, n_out, g) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+                         for g in gens], device)
 
 
 def mlp(params: list[torch.Tensor], x: torch.Tensor, act: str, mbstd_groups: int = 0) -> torch.Tensor:
@@ -51,7 +70,7 @@ def mlp(params: list[torch.Tensor], x: torch.Tensor, act: str, mbstd_groups: int
             h = torch.cat([h, feat], -1)
         h = torch.baddbmm(params[2 * l + 1], h, params[2 * l])
         if l < L - 1:
-            h = torch.relu(h) if act == "relu" else F.leaky_relu(h, 0.2)
+            h = torch.relu(h) if act == "relu" else F.leaky_relu(h, LEAKY_SLOPE)
     return h
 
 
@@ -60,7 +79,7 @@ def hidden(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     [S, n, in] -> [S, n, H]."""
     h = x
     for l in range(len(params) // 2 - 1):
-        h = F.leaky_relu(torch.baddbmm(params[2 * l + 1], h, params[2 * l]), 0.2)
+        h = F.leaky_relu(torch.baddbmm(params[2 * l + 1], h, params[2 * l]), LEAKY_SLOPE)
     return h
 
 

@@ -1,9 +1,9 @@
 """Mode collapse on 2D mixtures as a standalone PyTorch script / notebook (core.export): every
-panel of the page (the vanilla GAN and its remedies) as nn.Sequential nets, autograd and
-torch.optim, written the way a tutorial would, with the page's settings and seed.
+panel of the page (the vanilla GAN and its remedies) with the app's own nets (nets.py, their
+source), autograd and torch.optim, written the way a tutorial would, with the page's settings and seed.
 
-The page trains S seeds of a panel at once with batched weights (core/lessons/gan2d/batched.py);
-the script trains the first seed with ordinary modules, drawing every random number from the
+The page trains S seeds of a panel at once with batched weights (core/lessons/gan2d/batched.py,
+stacked from those modules); the script trains the first seed's modules as they are, drawing every random number from the
 same per-stream generators in the same blocks, so its losses follow the page's first seed.
 """
 from __future__ import annotations
@@ -13,11 +13,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.export import settings_cell
+from core.export import settings_cell, sources
 from core.lessons.gan2d.config import METHODS, Gan2DConfig
+from core.lessons.gan2d.nets import LEAKY_SLOPE, Discriminator, Generator, one_hot, panel_nets, seeded_linear
 
 DEFAULT_STEPS = 3000          # the shipped runs' length (core.lessons.gan2d.pretrained.PRETRAIN_STEPS)
 PARITY = {f"{m}_{w}": f"{m}_{w}" for m in ("vanilla", "wgan-gp") for w in ("d_loss", "g_loss")}
+# The app's own code the script carries (core.export.sources): the page stacks one of these
+# modules per seed into its batched weights (core/lessons/gan2d/batched.py, stack_params).
+MODEL_SOURCES = (seeded_linear, one_hot, Generator, Discriminator, panel_nets)
 PARITY_STEPS = 30
 PARITY_RTOL, PARITY_ATOL = 1e-4, 1e-5
 MISMATCH = ("Every method gives the page's first-seed losses up to float rounding (the page trains its "
@@ -49,6 +53,7 @@ HEAD = '''# %% [markdown]
 BODY = '''
 # %%
 import math
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -138,47 +143,11 @@ class Stream:
 # D: a point (PacGAN: PACK points side by side; cGAN: plus the one-hot label) -> a score a, with
 # LeakyReLU(0.2) between layers. D(x) = σ(a) for the GANs; WGAN-GP's critic f(x) = a is unbounded.
 # The weights start like nn.Linear's default, W, b ~ U(−1/√n_in, 1/√n_in), drawn from our own
-# generator (as an [n_in, n_out] matrix, the page's layout) so that a run reproduces.
+# generator (as an [n_in, n_out] matrix, the page's layout) so that a run reproduces. These are
+# the page's own classes: it trains the same modules, one per seed, stacked.
 
 # %%
-def mlp(sizes, activation, gen):
-    """Linear layers of the given sizes with an activation between them (none after the last)."""
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layer = nn.Linear(n_in, n_out)
-        bound = 1 / math.sqrt(n_in)
-        with torch.no_grad():
-            layer.weight.copy_(((torch.rand(n_in, n_out, generator=gen) * 2 - 1) * bound).T)
-            layer.bias.copy_(((torch.rand(1, n_out, generator=gen) * 2 - 1) * bound)[0])
-        layers.append(layer)
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
-def leaky():
-    return nn.LeakyReLU(0.2)
-
-
-class MinibatchStdD(nn.Module):
-    """D with the minibatch standard deviation feature (Karras et al.): before the output layer it
-    appends σ̄ = mean_j sqrt(Var_batch(h_j) + 1e-8), how spread the batch's hidden features are, so
-    D can tell a collapsed batch (all points alike) from a real one."""
-
-    def __init__(self, sizes):
-        super().__init__()
-        self.body = mlp(sizes, leaky, generator(2))[:-1]            # the hidden layers
-        self.out = mlp([sizes[-2] + 1, 1], leaky, generator(7))     # one more input: σ̄
-
-    def forward(self, x, spread_of=None):
-        h = self.body(x)
-        s = h if spread_of is None else self.body(spread_of)         # σ̄ of another batch (for the picture)
-        sd = (s.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
-        return self.out(torch.cat([h, sd.expand(len(h), 1)], 1))
-
-
-def one_hot(label):
-    return F.one_hot(label[:, 0].long(), N_MODES).float()
+@MODEL@
 
 
 # %% [markdown]
@@ -198,9 +167,7 @@ def one_hot(label):
 # %%
 def train_panel(method):
     cond, m = method == "cgan", (PACK if method == "pacgan" else 1)
-    G = mlp([LATENT + (N_MODES if cond else 0)] + [G_WIDTH] * G_DEPTH + [2], nn.ReLU, generator(1))
-    d_sizes = [2 * m + (N_MODES if cond else 0)] + [D_WIDTH] * D_DEPTH + [1]
-    D = MinibatchStdD(d_sizes) if method == "mbstd" else mlp(d_sizes, leaky, generator(2))
+    G, D = panel_nets(method, generator, LATENT, G_WIDTH, G_DEPTH, D_WIDTH, D_DEPTH, PACK, N_MODES)
     betas = (BETA1, 0.9 if method == "wgan-gp" else 0.999)
     opt_g = torch.optim.Adam(G.parameters(), lr=LR_G, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=LR_D, betas=betas)
@@ -210,20 +177,18 @@ def train_panel(method):
     label_stream = Stream(lambda n, g: torch.randint(N_MODES, (n, 1), generator=g).float(), 6)
 
     def generate(rows):
-        """rows fake points [rows, 2] (and the labels G was given, for the cGAN)."""
+        """rows fake points [rows, 2] (and the labels [rows, 1] G was given, for the cGAN)."""
         z = z_stream.next(rows)
         if cond:
             label = label_stream.next(rows)
-            return G(torch.cat([z, one_hot(label)], 1)), label
+            return G(z, label[:, 0]), label
         return G(z), None
 
     def score(x, label, params=None):
-        """D's score of points x [n, 2]: [n / m, 1]. `params`: other weights for D (unrolling)."""
-        if m > 1:
-            x = x.reshape(-1, 2 * m)                     # PacGAN: m points side by side
-        if cond:
-            x = torch.cat([x, one_hot(label)], 1)
-        return D(x) if params is None else functional_call(D, params, (x,))
+        """D's score of points x [n, 2] with their labels [n, 1] (D packs them for PacGAN, reads
+        the labels for the cGAN): [n / m, 1]. `params`: other weights for D (unrolling)."""
+        args = (x, None if label is None else label[:, 0])
+        return D(*args) if params is None else functional_call(D, params, args)
 
     def d_loss(rows, params=None, through_g=False):
         """D's (the critic's) loss on a fresh real batch and a fresh fake one."""
@@ -311,7 +276,7 @@ for method in METHODS:
 # %%
 N_EVAL = 2500
 z_eval = torch.randn(N_EVAL, LATENT, generator=torch.Generator().manual_seed(12345))
-label_eval = (torch.arange(N_EVAL) % N_MODES).float()[:, None]       # balanced labels for the cGAN
+label_eval = torch.arange(N_EVAL) % N_MODES                         # balanced labels for the cGAN
 real_shown = sample_real(500, torch.Generator().manual_seed(999))[:, :2]
 marks = CENTRES if CENTRES is not None else torch.stack(
     [REF[REF_LABEL == k][(REF_LABEL == k).sum() // 2] for k in range(N_MODES)])
@@ -323,17 +288,15 @@ fig, axes = plt.subplots(2, len(METHODS), figsize=(4.5 * len(METHODS), 8.5), squ
 for col, method in enumerate(METHODS):
     G, D = nets[method]
     with torch.no_grad():
-        g_in = torch.cat([z_eval, one_hot(label_eval)], 1) if method == "cgan" else z_eval
-        fake = G(g_in).double()
+        fake = G(z_eval, label_eval).double()
         d_min, idx = torch.cdist(fake, REF).min(1)
         good = d_min <= 3 * STD
         counts = torch.bincount(REF_LABEL[idx][good], minlength=N_MODES)
         # what D says over the plane
         if method == "pacgan":
-            field = D(points.repeat(1, PACK))
+            field = D(points.repeat_interleave(PACK, 0))     # each grid point PACK times
         elif method == "cgan":
-            nearest = REF_LABEL[torch.cdist(points.double(), REF).argmin(1)].float()[:, None]
-            field = D(torch.cat([points, one_hot(nearest)], 1))
+            field = D(points, REF_LABEL[torch.cdist(points.double(), REF).argmin(1)])   # its nearest mode
         elif method == "mbstd":
             field = D(points, spread_of=fake[:500].float())
         else:
@@ -368,7 +331,8 @@ plt.show()
 
 def script(cfg: Gan2DConfig, steps: int | None = None) -> str:
     """The run of ``cfg`` as a percent-format script training ``steps`` iterations per panel."""
-    return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + BODY
+    body = BODY.replace("@MODEL@", sources(*MODEL_SOURCES, LEAKY_SLOPE=LEAKY_SLOPE).rstrip("\n"))
+    return HEAD + settings_cell(cfg, NAMES, steps or DEFAULT_STEPS) + body
 
 
 def trainer_history(cfg: Gan2DConfig, steps: int) -> dict[str, Any]:

@@ -14,9 +14,10 @@ import torch.nn.functional as F
 
 from core.live import History
 from core.trainer import check_shapes
-from core.lessons.gan2d.batched import BatchedAdam, SeedStream, hidden, init_params, mlp, seed_generators
+from core.lessons.gan2d.batched import BatchedAdam, SeedStream, hidden, mlp, seed_generators, stack_params
 from core.lessons.gan2d.config import Gan2DConfig
 from core.lessons.gan2d.data import Data2D
+from core.lessons.gan2d.nets import panel_nets
 from core.lessons.gan2d.record import Recording
 
 
@@ -54,15 +55,12 @@ class MethodRun:
         self.S, self.K = S, K
         self.cond = method == "cgan"
         self.m = cfg.pack if method == "pacgan" else 1
-        g_in = cfg.latent_size + (K if self.cond else 0)
-        d_in = 2 * self.m + (K if self.cond else 0)
-        self.g_sizes = [g_in] + [cfg.g_width] * cfg.g_depth + [2]
-        self.d_sizes = [d_in] + [cfg.d_width] * cfg.d_depth + [1]
-        # The same seed gives every method the same initial G (where shapes agree), data and noise.
-        self.G = init_params(self.g_sizes, seed_generators(self.seeds, 1), device)
-        self.D = init_params(self.d_sizes, seed_generators(self.seeds, 2), device)
-        if method == "mbstd":  # the std feature σ̄ is one more input to D's output layer
-            self.D[-2:] = init_params([self.d_sizes[-2] + 1, 1], seed_generators(self.seeds, 7), device)
+        # The same seed gives every method the same initial G (where shapes agree), data and noise;
+        # the stacked weights are those of nets.py's one-seed modules, one per seed.
+        nets = [panel_nets(method, lambda salt, s=s: seed_generators([s], salt)[0], cfg.latent_size,
+                           cfg.g_width, cfg.g_depth, cfg.d_width, cfg.d_depth, cfg.pack, K) for s in self.seeds]
+        self.G = stack_params([G for G, _ in nets], device)
+        self.D = stack_params([D for _, D in nets], device)
         self.opt_g = BatchedAdam(self.G, cfg.lr_g, adam_betas(method, cfg.beta1))
         self.opt_d = BatchedAdam(self.D, cfg.lr_d, adam_betas(method, cfg.beta1))
         self._z = SeedStream(lambda n, g: torch.randn(n, cfg.latent_size, generator=g),
