@@ -33,7 +33,7 @@ def test_attack_settings_are_live_and_every_method_draws():
     at = run_page("pages/adversarial.py", timeout=120)
     at.button(key="adversarial_step_0").click().run()
     for method in ("bim", "pgd", "fgsm"):
-        at.radio(key="adversarial_method").set_value(method).run()
+        at.selectbox(key="adversarial_method").set_value(method).run()
         assert not at.exception and metric(at, "Steps trained") == "1"
         assert at.session_state["adversarial_runner"].trainer.config.method == method
     at.toggle(key="adversarial_targeted").set_value(True).run()

@@ -25,7 +25,7 @@ def test_page_opens_steps_and_writes():
     at.multiselect(key="charrnn_temperatures").set_value([0.5, 2.0]).run()
     assert "T = 2" in samples_shown(at) and metric(at, "Steps trained") == "1"
     # a structural setting: rebuilt, with a notice
-    at.radio(key="charrnn_cell").set_value("gru").run()
+    at.selectbox(key="charrnn_cell").set_value("gru").run()
     assert metric(at, "Steps trained") == "0" and any("rebuilt" in i.value for i in at.info)
     at.button(key="charrnn_step_0").click().run()
     at.button(key="charrnn_reset_btn").click().run()

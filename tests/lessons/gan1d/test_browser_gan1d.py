@@ -42,5 +42,6 @@ def test_url_opens_the_lesson_as_prepared(page):
     assert page.locator(".st-key-gan1d_k input[type=range]").first.input_value() == "4"
     # presentation mode: settings folded into an expander, large type
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
-    page.locator("[data-testid=stMain] [data-testid=stExpander]").filter(has_text="Settings").first.click()
-    assert page.get_by_role("radio", name="minimax").is_checked()
+    # the loss is a key setting: a menu above the live view, showing the link's choice
+    assert "minimax" in page.locator(".st-key-gan1d_quick .st-key-gan1d_g_loss").first.evaluate(
+        "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || '')).join(' ')")

@@ -43,11 +43,11 @@ def test_opens_steps_scrubs_time_and_switches_cell():
     at.selectbox(key="lstm_unit").set_value(3).run()
     assert "j=3" in latex(at)
 
-    at.radio(key="lstm_cell").set_value("gru").run()              # switch cell type: restart
+    at.selectbox(key="lstm_cell").set_value("gru").run()              # switch cell type: restart
     assert metric(at, "Steps trained") == "0"
     assert any("rebuilt" in i.value for i in at.info)
     assert "z_{4}" in latex(at) and "c_{4}" not in latex(at)
-    at.radio(key="lstm_cell").set_value("rnn").run()
+    at.selectbox(key="lstm_cell").set_value("rnn").run()
     assert r"\tanh" in latex(at) and not at.exception
     at.button(key="lstm_step_0").click().run()
     at.button(key="lstm_step_0").click().run()

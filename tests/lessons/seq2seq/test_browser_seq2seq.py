@@ -38,5 +38,6 @@ def test_url_opens_the_lesson_as_prepared(page):
     page.locator(".st-key-seq2seq_run").first.wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
-    page.locator("[data-testid=stMain] [data-testid=stExpander]").filter(has_text="Settings").first.click()
-    assert page.get_by_role("radio", name="dot product (Luong)").is_checked()
+    # attention is a key setting: a menu above the live view, showing the link's choice
+    assert "dot product (Luong)" in page.locator(".st-key-seq2seq_quick .st-key-seq2seq_attention").first.evaluate(
+        "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || '')).join(' ')")

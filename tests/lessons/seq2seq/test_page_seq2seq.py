@@ -19,7 +19,7 @@ def test_page_opens_steps_reacts_and_resets():
     assert runner.trainer.config.decoding == "beam"
 
     # structural: the attention type rebuilds both models with a notice
-    at.radio(key="seq2seq_attention").set_value("dot").run()
+    at.selectbox(key="seq2seq_attention").set_value("dot").run()
     assert metric(at, "Steps trained") == "0" and any("rebuilt" in i.value for i in at.info)
     assert at.session_state["seq2seq_runner"].trainer.models["attn"].attention == "dot"
     at.button(key="seq2seq_reset_btn").click().run()
