@@ -56,6 +56,13 @@ class Lesson:
         return f"assets/{self.key}.png"
 
     @property
+    def main_selector(self) -> str:
+        """CSS selector of the main view's box (a prefix where the page draws one box per model)."""
+        if self.main.endswith("_"):
+            return f'[class*="st-key-{self.key}_{self.main}"]'
+        return f".st-key-{self.key}_{self.main}_view"
+
+    @property
     def guide(self) -> str:
         return f"docs/{self.key}.md"
 

@@ -33,9 +33,8 @@ def load_pretrained(device):       # the guide's pretrained start too
 # ---------------------------------------------------------------- the live panel
 def render(snap: dict, runner) -> None:
     left, mid, right = st.columns([2, 2, 3])
-    with left:
-        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]),
-                      view=(page, "fake"))
+    with left, ui.view(page, "fake"):      # the main view (Home's card, the first-screen tests)
+        ui.image_grid(snap["fake"], 10, lo=-1.0, hi=1.0, caption=text.grid_caption(snap["conditional"], snap["codes"]))
     with mid:
         ui.image_grid(snap["real"], 10, lo=-1.0, hi=1.0, caption=text.REAL, detail=(page, "real"))
     with right:

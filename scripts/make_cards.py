@@ -34,13 +34,6 @@ ASPECT = 4 / 3                  # every card padded to the same shape, so the ro
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
-def selector(lesson: registry.Lesson) -> str:
-    """The main view's box (a prefix where the page draws one box per model)."""
-    if lesson.main.endswith("_"):
-        return f'[class*="st-key-{lesson.key}_{lesson.main}"]'
-    return f".st-key-{lesson.key}_{lesson.main}_view"
-
-
 def open_loaded(browser, url: str, lesson: registry.Lesson, width: int):
     """The lesson in a window ``width`` px wide, with the pretrained run loaded and drawn."""
     context = browser.new_context(viewport={"width": width, "height": 1000}, device_scale_factor=SCALE)
@@ -51,7 +44,7 @@ def open_loaded(browser, url: str, lesson: registry.Lesson, width: int):
     page.locator(f".st-key-{lesson.key}_run").first.wait_for()
     page.locator(f".st-key-{lesson.key}_pretrained button").first.click()
     page.get_by_text("Loaded the pretrained run").first.wait_for()
-    sel = selector(lesson)
+    sel = lesson.main_selector
     page.wait_for_function(f"() => {{ const e = document.querySelector('{sel}');"
                            " return e && e.getBoundingClientRect().height > 100; }")
     time.sleep(2.0)                      # Vega's transitions and the images settle

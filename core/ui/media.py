@@ -9,18 +9,16 @@ import numpy as np
 import streamlit as st
 
 from core.images import grid_data_uri, png_data_uri
-from core.ui.page import Page, detail_view, view_key
+from core.ui.page import Page, detail_view, view
 
 
 def _uri(detail: tuple[Page, str] | None, make: Callable[[], str]) -> str:
     return make() if detail is None else detail_view(detail[0], detail[1], make)
 
 
-def _box(detail: tuple[Page, str] | None, view: tuple[Page, str] | None = None) -> Any:
-    """A keyed box around a detail picture or a page's main one (the guide, Home's card maker
-    and the browser tests find it by its key)."""
-    named = detail or view
-    return contextlib.nullcontext() if named is None else st.container(key=view_key(*named))
+def _box(detail: tuple[Page, str] | None) -> Any:
+    """A keyed box around a detail picture (the guide points at it by its key)."""
+    return contextlib.nullcontext() if detail is None else view(*detail)
 
 
 def image(img: np.ndarray, caption: str | None = None, lo: float = 0.0, hi: float = 1.0,
@@ -32,9 +30,7 @@ def image(img: np.ndarray, caption: str | None = None, lo: float = 0.0, hi: floa
 
 
 def image_grid(images: np.ndarray, cols: int, caption: str | None = None, lo: float = 0.0, hi: float = 1.0,
-               width: Any = "stretch", detail: tuple[Page, str] | None = None,
-               view: tuple[Page, str] | None = None) -> None:
-    """Many small live images as one tiled picture. images: [N, H, W] or [N, H, W, 3].
-    ``view`` = (page, key): a keyed box around it, drawn every frame (a page's main view)."""
-    with _box(detail, view):
+               width: Any = "stretch", detail: tuple[Page, str] | None = None) -> None:
+    """Many small live images as one tiled picture. images: [N, H, W] or [N, H, W, 3]."""
+    with _box(detail):
         st.image(_uri(detail, lambda: grid_data_uri(images, cols, lo, hi)), caption=caption, width=width)

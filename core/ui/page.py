@@ -27,8 +27,8 @@ class Page:
     presenting: bool
     device: torch.device
     # The row above the live view that holds the lesson's key settings (registry
-    # ``key_settings``), one column each; made by ``settings_box``, filled by ``Form``.
-    quick: list[Any] | None = None
+    # ``key_settings``): setting name -> its column; made by ``settings_box``, filled by ``Form``.
+    quick: dict[str, Any] | None = None
 
     def key(self, name: str) -> str:
         return f"{self.lesson}_{name}"
@@ -39,41 +39,38 @@ class Page:
         return st.session_state.get(self.key("run")) == TRAIN
 
 
-# Live images are sent at their own size (a 16×16 digit is 16×16 pixels) and enlarged by the
-# browser: without this they would be smeared by smoothing.
-_IMAGE_CSS = ('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }\n'
-              # the button that carries the Train/Pause key (core.ui.keys) is not shown
-              '[class*="_train_key"] { display: none; }\n'
-              # the run's counters: label and value on one line (core.ui.loop)
-              '[class*="_counters"] [data-testid="stMetric"] > div { display: flex; align-items: baseline; gap: 0.6rem; }\n'
-              '[class*="_counters"] [data-testid="stMetricValue"] { font-size: 1.3rem; }')
-# Presentation mode (a projector at 1280×720): bigger type, less padding, the header made thin
-# and see-through so the title clears it, and anything marked advanced hidden.
+# Rules for every page, both modes. Live images are sent at their own size (a 16×16 digit is
+# 16×16 pixels) and enlarged by the browser: without this they would be smeared by smoothing.
+# The header is thin and see-through so the title (and the live view) sit higher.
+_SHARED_CSS = ('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }\n'
+               # the button that carries the Train/Pause key (core.ui.keys) is not shown
+               '[class*="_train_key"] { display: none; }\n'
+               '[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }\n'
+               '[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }\n'
+               '[data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }\n'
+               '[data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }\n'
+               # the run's counters: label and value on one line (core.ui.loop)
+               '[class*="_counters"] [data-testid="stMetric"] > div { display: flex; align-items: baseline; gap: 0.6rem; }\n'
+               '[class*="_counters"] [data-testid="stMetricValue"] { font-size: 1.3rem; }')
+# Presentation mode (a projector at 1280×720): bigger type, less padding and space between
+# blocks, and anything marked advanced hidden.
 _PRESENT_CSS = """
 <style>
 html { font-size: 20px; }
-[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
-[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 2rem; padding-bottom: 1rem; max-width: 100%; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 h1 { padding-top: 0 !important; padding-bottom: 0.3rem !important; font-size: 2rem !important; }
-[data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
-[data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
 .dash-advanced { display: none; }
-""" + _IMAGE_CSS + """
+""" + _SHARED_CSS + """
 </style>
 """
 # On a laptop (1440×900, 1280×800) the live view must be whole on the first screen: less
-# padding above the title (Streamlit's default is 6rem), a smaller title and run counters.
+# padding above the title (Streamlit's default is 6rem), a smaller title.
 _BASE_CSS = """
 <style>
-[data-testid="stHeader"] { height: 2.2rem; min-height: 2.2rem; background: transparent; pointer-events: none; }
-[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.8rem; padding-bottom: 2rem; }
 h1 { padding-top: 0.25rem !important; padding-bottom: 0.1rem !important; font-size: 2rem !important; }
-[data-testid="stMetricValue"] { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
-[data-testid="stMetricLabel"] { margin-bottom: -0.4rem; }
-""" + _IMAGE_CSS + """
+""" + _SHARED_CSS + """
 </style>
 """
 PRESENT_CHART_SCALE = 20 / 14     # the page's type grows from 14 to 20 px; chart text follows
@@ -174,7 +171,8 @@ def settings_box(page: Page, label: str = "Settings") -> Any:
         # Drawn below the folded box and above the controls, so the settings the lesson is
         # about stay in reach of the live view; ``Form.control`` puts them here, once.
         with st.container(key=page.key("quick")):
-            page.quick = st.columns(len(row.key_settings) + 1, gap="medium")
+            columns = st.columns(len(row.key_settings) + 1, gap="medium")   # + a spare: narrower widgets
+        page.quick = dict(zip(row.key_settings, columns))
     return box
 
 

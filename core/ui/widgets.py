@@ -164,12 +164,6 @@ def widget(key: str, d: Declaration, value: Any = None, **kw: Any) -> Any:
     raise ValueError(f"{d.name} has no widget")
 
 
-def _key_settings(page: Any) -> tuple[str, ...]:
-    from core import registry
-    row = registry.BY_KEY.get(getattr(page, "lesson", ""))
-    return row.key_settings if row is not None else ()
-
-
 class Form:
     """A lesson's controls from its config's declarations.
 
@@ -193,15 +187,15 @@ class Form:
         d = self.decls[name]
         if label is not None:
             d = dataclasses.replace(d, label=label)
-        quick = getattr(self.page, "quick", None)
-        keys = _key_settings(self.page)
-        if quick and name in keys:          # one of the lesson's key settings: beside the live view
-            if d.widget == "radio":         # one line high in a narrow column
-                d = dataclasses.replace(d, widget="select")
-                kw.pop("horizontal", None)
-            with quick[keys.index(name)]:
-                self.values[name] = widget(self.page.key(name), d, **kw)
-        else:
+        column = (getattr(self.page, "quick", None) or {}).get(name)
+        if column is None:
+            self.values[name] = widget(self.page.key(name), d, **kw)
+            return self.values[name]
+        # one of the lesson's key settings: in the row above the live view
+        if d.widget == "radio":             # one line high in a narrow column
+            d = dataclasses.replace(d, widget="select")
+            kw.pop("horizontal", None)
+        with column:
             self.values[name] = widget(self.page.key(name), d, **kw)
         return self.values[name]
 

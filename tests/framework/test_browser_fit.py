@@ -19,8 +19,7 @@ LESSONS = [l.key for l in registry.built()]
 
 def main_view(page, lesson: str):
     """The lesson's main live view, once drawn (a chart's box is a 40 px placeholder until then)."""
-    main = registry.lesson(lesson).main
-    sel = f'[class*="st-key-{lesson}_{main}"]' if main.endswith("_") else f".st-key-{lesson}_{main}_view"
+    sel = registry.lesson(lesson).main_selector
     box = page.locator(sel).first
     box.wait_for()
     page.wait_for_function(f"() => {{ const e = document.querySelector('{sel}');"
