@@ -8,8 +8,10 @@ served, so every session progresses and clicks are answered.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
+import time
 from typing import Iterator
 
 # --------------------------------------------------------------------------- global training slots
@@ -166,28 +168,51 @@ class FramePacer:
     One server process is one interpreter lock: with 30 students training, 10 frames a second
     each (~25 ms of server time apiece) would need 7 s of work per second, and training got 3 %
     of its solo speed (issue 20). So the frames of all training sessions together may take at
-    most ``share`` of the server's time: each session's interval is
+    most ``share`` of the server's time, stretched to ``stretch × share`` where that keeps the
+    promise of a frame every ``promise`` seconds (at least one a second, with a margin):
 
-        interval = clamp(sessions × seconds_per_frame / share, lo, hi)
+        wanted = sessions × seconds_per_frame / share
+        kept   = max(promise, sessions × seconds_per_frame / (stretch × share))
+        interval = clamp(min(wanted, kept), lo, hi)
 
     with seconds_per_frame a running average of what frames cost. One student alone keeps
-    1 / lo frames a second (5.3); 30 get about one a second each, and the rest of the time trains.
+    1 / lo frames a second (5.3). Thirty keep 1 / promise (1.1) while a frame costs 15–25 ms of
+    server time, which is where 30 students' frames swing with the load; before the promise,
+    those swings re-paced the sessions (a full run each) and intervals wandered between 0.8 and
+    2 s. A hundred students get a frame every ``hi`` seconds, and the rest of the time trains.
     """
 
-    def __init__(self, share: float = 0.5, lo: float = 0.19, hi: float = 2.0) -> None:
-        self.share, self.lo, self.hi = share, lo, hi
+    def __init__(self, share: float = 0.5, lo: float = 0.19, hi: float = 2.0, tau: float = 3.0,
+                 promise: float = 0.9, stretch: float = 1.4) -> None:
+        self.share, self.lo, self.hi, self.tau = share, lo, hi, tau
+        self.promise, self.stretch = promise, stretch
         self._lock = threading.Lock()
         self.seconds_per_frame = 0.03
+        self._last: float | None = None
 
-    def record(self, seconds: float) -> None:
-        """One frame's server time (snapshot + draw). A stalled frame counts as at most
-        ``STALL_SECONDS``, so one hiccup cannot stretch everyone's interval for seconds."""
+    def record(self, seconds: float, now: float | None = None) -> None:
+        """One frame's server time (snapshot + draw), into an average over about the last ``tau``
+        seconds of frames, whatever their number:
+
+            w = min(0.1, 1 − exp(−Δt / tau)),   spf ← (1 − w)·spf + w·seconds
+
+        with Δt the time since the last frame recorded. Per frame (w = 0.1), 30 students' ~30
+        frames a second averaged only the last third of a second: a burst of clicks doubled the
+        interval, the sessions re-paced (a full run each, itself a burst), and intervals swung
+        between 0.8 and 2 s (0.7–0.9 frames a second where 1 was due). A stalled frame counts as
+        at most ``STALL_SECONDS``, so one hiccup cannot stretch everyone's interval for seconds."""
+        now = time.monotonic() if now is None else now
         with self._lock:
-            self.seconds_per_frame = 0.9 * self.seconds_per_frame + 0.1 * min(max(0.0, seconds), STALL_SECONDS)
+            dt = None if self._last is None else max(0.0, now - self._last)
+            self._last = now
+            w = 0.1 if dt is None else min(0.1, 1.0 - math.exp(-dt / self.tau))
+            self.seconds_per_frame = (1 - w) * self.seconds_per_frame + w * min(max(0.0, seconds), STALL_SECONDS)
 
     def interval(self, sessions: int | None = None) -> float:
         n = max(1, slots_in_use() if sessions is None else sessions)
-        return min(self.hi, max(self.lo, n * self.seconds_per_frame / self.share))
+        busy = n * self.seconds_per_frame
+        kept = max(self.promise, busy / (self.stretch * self.share))
+        return min(self.hi, max(self.lo, min(busy / self.share, kept)))
 
 
 def usable_cores() -> int:

@@ -68,14 +68,14 @@ def render(snap: dict, runner) -> None:
         st.caption(text.PAUSED)
     g = st.columns(3)
     with g[0]:
-        ui.chart(page, ac.accuracy_curve(snap["eps_grid"], snap["curves"], a["eps"]), "chart_curve", detail=True)
+        ui.chart(page, lambda: ac.accuracy_curve(snap["eps_grid"], snap["curves"], a["eps"]), "chart_curve", detail=True)
     with g[1]:
-        ui.chart(page, ac.over_time(m), "chart_time", detail=True)
+        ui.chart(page, lambda: ac.over_time(m), "chart_time", detail=True)
     with g[2]:
         if a["method"] == "fgsm":
-            ui.chart(page, ac.losses(snap["history"]), "chart_loss", detail=True)
+            ui.chart(page, lambda: ac.losses(snap["history"]), "chart_loss", detail=True)
         else:
-            ui.chart(page, ac.path(a["path_linf"], a["path_p"], a["eps"]), "chart_path", detail=True)
+            ui.chart(page, lambda: ac.path(a["path_linf"], a["path_p"], a["eps"]), "chart_path", detail=True)
 
 
 ui.live_panel(page, config, make_trainer=AdversarialTrainer, render=render, pretrained=load_pretrained,

@@ -55,14 +55,14 @@ def render(snap: dict, runner) -> None:
         st.latex(ui.detail_view(page, "reparam", lambda: text.reparam_latex(snap["reparam"])))
         st.caption(ui.detail_view(page, "reparam_caption", lambda: text.reparam_caption(snap["reparam"], snap["beta"])))
     with right:
-        ui.chart(page, ac.quality(snap["metrics"], "accepted"), "chart_accepted", detail=True)
+        ui.chart(page, lambda: ac.quality(snap["metrics"], "accepted"), "chart_accepted", detail=True)
     g1, g2, g3 = st.columns(3)
     with g1:
-        ui.chart(page, ac.reconstruction(snap["history"]), "chart_recon", detail=True)
+        ui.chart(page, lambda: ac.reconstruction(snap["history"]), "chart_recon", detail=True)
     with g2:
-        ui.chart(page, ac.vae_split(snap["history"]), "chart_split", detail=True)
+        ui.chart(page, lambda: ac.vae_split(snap["history"]), "chart_split", detail=True)
     with g3:
-        ui.chart(page, ac.quality(snap["metrics"], "knn"), "chart_knn", detail=True)
+        ui.chart(page, lambda: ac.quality(snap["metrics"], "knn"), "chart_knn", detail=True)
 
 
 runner = ui.live_panel(page, config, make_trainer=AutoencodersTrainer, render=render, pretrained=load_pretrained,

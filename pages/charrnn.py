@@ -92,10 +92,10 @@ def render(snap: dict, runner) -> None:
     note = text.streams_note(snap, runner.trainer.config)
     if note:
         st.caption(note)
-    ui.chart(page, charts.heatmap(snap, 190), "chart_heat", detail=True)
+    ui.chart(page, lambda: charts.heatmap(snap, 190), "chart_heat", detail=True)
     t1, t2 = st.columns([2, 3])
     with t1:
-        ui.chart(page, charts.temperature(snap, 220), "chart_temp", detail=True)
+        ui.chart(page, lambda: charts.temperature(snap, 220), "chart_temp", detail=True)
     with t2:
         st.markdown(ui.detail_view(page, "temp_line", lambda: text.temperature_line(snap)))
         st.markdown(f"**The sample at T = {snap['inspect_t']:g}, coloured by unit {snap['unit']}** "

@@ -65,7 +65,7 @@ def render(snap: dict, runner) -> None:
         return
     act = snap["act"]
     st.caption(lv.activation_caption(snap))
-    ui.chart(page, cc.activation_chart(snap["series"], act, act and act["anchors"]), "chart_act", detail=True)
+    ui.chart(page, lambda: cc.activation_chart(snap["series"], act, act and act["anchors"]), "chart_act", detail=True)
 
 
 with live_box:

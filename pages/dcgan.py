@@ -45,17 +45,17 @@ def render(snap: dict, runner) -> None:
             q3.metric("asked digit", dc.percent(snap["label_match"]), help=text.MATCH_HELP)
         else:
             q3.metric("real digits", dc.percent(snap["ceiling"]["accepted"]), help="The ceiling: held-out real digits.")
-        ui.chart(page, dc.quality(snap["metrics"], snap["ceiling"], snap["conditional"],
+        ui.chart(page, lambda: dc.quality(snap["metrics"], snap["ceiling"], snap["conditional"],
                                   120 if page.presenting else 170), "chart_quality", detail=True)
     if snap["step"] == 0 and not page.presenting:
         st.caption(text.NOT_TRAINED)
     g1, g2, g3 = st.columns(3)
     with g1:
-        ui.chart(page, dc.losses(snap["history"], snap["codes"] > 0), "chart_loss", detail=True)
+        ui.chart(page, lambda: dc.losses(snap["history"], snap["codes"] > 0), "chart_loss", detail=True)
     with g2:
-        ui.chart(page, dc.d_outputs(snap["history"]), "chart_dprob", detail=True)
+        ui.chart(page, lambda: dc.d_outputs(snap["history"]), "chart_dprob", detail=True)
     with g3:
-        ui.chart(page, dc.class_counts(snap["counts"]), "chart_counts", detail=True)
+        ui.chart(page, lambda: dc.class_counts(snap["counts"]), "chart_counts", detail=True)
 
 
 runner = ui.live_panel(page, config, make_trainer=DcganTrainer, render=render, pretrained=load_pretrained,

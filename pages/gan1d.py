@@ -73,13 +73,13 @@ def render(snap: dict, runner) -> None:
                   help="At the equilibrium D cannot tell them apart: both → ½.")
     c1, c2, c3 = st.columns(3)
     with c1:
-        ui.chart(page, gc.losses(h), "chart_loss", detail=True)
+        ui.chart(page, lambda: gc.losses(h), "chart_loss", detail=True)
     with c2:
-        ui.chart(page, gc.d_outputs(h), "chart_dprob", detail=True)
+        ui.chart(page, lambda: gc.d_outputs(h), "chart_dprob", detail=True)
     with c3:
-        ui.chart(page, gc.quality(m), "chart_quality", detail=True)
+        ui.chart(page, lambda: gc.quality(m), "chart_quality", detail=True)
     if not page.presenting:
-        ui.chart(page, gc.g_gradient(h), "chart_grad", detail=True)
+        ui.chart(page, lambda: gc.g_gradient(h), "chart_grad", detail=True)
 
 
 ui.live_panel(

@@ -64,11 +64,11 @@ def render(snap: dict, runner) -> None:
         st.caption(text.shown_seed_caption(snap))
     q1, q2, q3 = st.columns(3)
     with q1:
-        ui.chart(page, gc.coverage_lines(panels, snap["n_modes"], SHORT_LABELS), "chart_covered", detail=True)
+        ui.chart(page, lambda: gc.coverage_lines(panels, snap["n_modes"], SHORT_LABELS), "chart_covered", detail=True)
     with q2:
-        ui.chart(page, gc.quality_lines(panels, SHORT_LABELS), "chart_quality", detail=True)
+        ui.chart(page, lambda: gc.quality_lines(panels, SHORT_LABELS), "chart_quality", detail=True)
     with q3:
-        ui.chart(page, gc.kl_lines(panels, SHORT_LABELS), "chart_kl", detail=True)
+        ui.chart(page, lambda: gc.kl_lines(panels, SHORT_LABELS), "chart_kl", detail=True)
     st.caption(text.METRICS_NOTE)
     if runner.running:         # the detail views cost the browser more than they tell live
         st.caption(text.RUNNING_NOTE)

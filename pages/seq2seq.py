@@ -65,9 +65,9 @@ def render(snap: dict, runner) -> None:
                 f"with attention: `{p['attn'] or ' '}`{ref}")
     b1, b2 = st.columns(2)
     with b1:
-        ui.chart(page, sc.by_length(snap["buckets"], snap["by_length"]), "chart_len", detail=True)
+        ui.chart(page, lambda: sc.by_length(snap["buckets"], snap["by_length"]), "chart_len", detail=True)
     with b2:
-        ui.chart(page, sc.losses(snap["history"]), "chart_loss", detail=True)
+        ui.chart(page, lambda: sc.losses(snap["history"]), "chart_loss", detail=True)
     step = p["step"]
     st.markdown(f"**The context vector at output step t = {step.t}** (input `{p['text']}`, "
                 f"{'additive' if step.attention == 'additive' else 'dot-product'} attention, "

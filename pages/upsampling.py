@@ -129,10 +129,10 @@ def render(snap: dict, runner) -> None:
         pictures(uc.initial_pictures(snap), skip=1)
     g1, g2 = (right, st.container()) if page.presenting else st.columns(2)
     with g1:
-        ui.chart(page, uc.loss_chart(snap["history"], snap["variants"], 190 if page.presenting else 220,
+        ui.chart(page, lambda: uc.loss_chart(snap["history"], snap["variants"], 190 if page.presenting else 220,
                                      compact=page.presenting), "chart_loss", detail=True)
     with g2:
-        ui.chart(page, uc.checker_chart(snap["metrics"], snap["variants"], snap["target_checker"]), "chart_checker", detail=True)
+        ui.chart(page, lambda: uc.checker_chart(snap["metrics"], snap["variants"], snap["target_checker"]), "chart_checker", detail=True)
 
 
 def show_decoders() -> None:

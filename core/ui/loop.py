@@ -50,6 +50,13 @@ FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the fi
 # the first move). Re-pacing (``_repace``) sets the usual interval a second later.
 FIRST_INTERVAL_SECONDS = 0.4
 REPACE_SECONDS = 3.0         # at most one re-pacing rerun per this many seconds
+# Re-pace to fewer frames when the wanted interval is over (1 + REPACE_SLOWER) × the declared one,
+# to more when under it / (1 + REPACE_FASTER). It was ½ both ways: a session declared at 1.4 s
+# while 30 students pressed Train at once stayed there when 1.0 s became possible (0.7 frames a
+# second where 1 was due); ¼ both ways made 30 sessions swing between 0.9 and 1.2 s, a full run
+# per swing (benchmarks/README.md, «Thirty per worker»).
+REPACE_SLOWER = 0.5
+REPACE_FASTER = 0.2
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
@@ -350,17 +357,23 @@ def _one_burst(ctx: Any) -> Iterator[None]:
             send(msg)
 
 
+def should_repace(declared: float, wanted: float) -> bool:
+    """Whether a fragment declared at ``declared`` seconds is far enough from ``wanted`` to be
+    declared again: fewer frames only past REPACE_SLOWER, more past REPACE_FASTER."""
+    return wanted > (1 + REPACE_SLOWER) * declared or (1 + REPACE_FASTER) * wanted < declared
+
+
 def _repace(page: Page, running: bool) -> None:
     """Redeclare the fragment (a full run) when the server's load has changed the frame interval
-    by more than half, at most every REPACE_SECONDS: ``run_every`` is fixed when the fragment is
-    declared."""
+    (by REPACE_SLOWER or REPACE_FASTER), at most every REPACE_SECONDS: ``run_every`` is fixed
+    when the fragment is declared."""
     ss = st.session_state
     declared = ss.get(page.key("tick"))
     if not running or not declared:
         return
     now = time.perf_counter()
     wanted = PACER.interval()
-    if abs(wanted - declared) > 0.5 * min(wanted, declared) and now - ss.get(page.key("repaced"), 0.0) > REPACE_SECONDS:
+    if should_repace(declared, wanted) and now - ss.get(page.key("repaced"), 0.0) > REPACE_SECONDS:
         ss[page.key("repaced")] = now
         st.rerun()
 
@@ -384,11 +397,13 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     if not running:
         ss.pop(page.key("rate_marks"), None)
     # the run's counters, each label and value on one line (page CSS: ``_counters``)
-    c1, c2, c3 = st.container(key=page.key("counters")).columns(3)
-    c1.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
-    c2.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")
+    # One horizontal box, not three columns: a frame sends one block here instead of five, and
+    # every block costs the drawing thread and the server's event loop (30 sessions per worker).
+    row = st.container(key=page.key("counters"), horizontal=True, gap="medium")
+    row.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
+    row.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")
     if not page.presenting:            # the sidebar says it too; a projector needs the room
-        c3.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
+        row.metric("Device", describe_device(runner.trainer.device).split(" (")[0])
     if runner.seconds_per_step > SLOW_STEP_SECONDS and runner.trainer.step_count > 0:
         # A step is never interrupted, so Pause, Step and redraws wait for the current one.
         st.warning(f"One {step_unit} takes about {runner.seconds_per_step:.1f} s with these settings, "

@@ -199,19 +199,23 @@ def detail_view(page: Page, key: str, make: Callable[[], T]) -> T:
     return kept[key]
 
 
-def chart(page: Page, spec: dict, key: str, width: Any = "stretch", detail: bool = False, **kw: Any) -> Any:
+def chart(page: Page, spec: dict | Callable[[], dict], key: str, width: Any = "stretch", detail: bool = False,
+          **kw: Any) -> Any:
     """A Vega-Lite chart keyed ``{lesson}_{key}``, its text scaled with the page's in
     presentation mode. Keep ``spec`` identical between frames apart from its datasets, so the
     browser swaps data instead of rebuilding the view (core.charts). ``width="content"`` keeps
     a chart at its spec's own width (number grids). ``detail``: a view below the page's main
-    live one, redrawn on every DETAIL_EVERY-th frame while training."""
-    chart_specs(page)[key] = spec          # for the take-home box's PNG/SVG buttons
+    live one, redrawn on every DETAIL_EVERY-th frame while training; pass ``spec`` as a function
+    (``lambda: lc.losses(h)``) and it is built only on those frames. The datasets go out as Arrow
+    bytes made once (``charts.on_the_wire``), so a kept view costs no conversion when sent again."""
 
     def to_send() -> dict:
-        sent = charts.scale_fonts(spec, PRESENT_CHART_SCALE) if page.presenting else spec
+        made = spec() if callable(spec) else spec
+        chart_specs(page)[key] = made          # for the take-home box's PNG/SVG buttons
+        sent = charts.scale_fonts(made, PRESENT_CHART_SCALE) if page.presenting else made
         if CANVAS and page.train_chosen():       # paused: SVG, its text in the page
             sent = {**sent, "usermeta": {"embedOptions": {"renderer": "canvas"}}}
-        return sent
+        return charts.on_the_wire(sent)
 
     sent = detail_view(page, key, to_send) if detail else to_send()
     # In a keyed box, so the guide can point at it and a browser test find it (a chart's own key

@@ -287,11 +287,15 @@ def test_with_live_fields_takes_only_the_live_ones():
 def test_frame_pacer_gives_training_its_share():
     from core.gates import FramePacer
     p = FramePacer(share=0.35, lo=0.1, hi=2.0)
-    for _ in range(100):
-        p.record(0.02)
+    for i in range(100):
+        p.record(0.02, now=0.5 * i)                   # 50 s of frames: the average has settled
     assert p.interval(1) == 0.1                       # alone: ten frames a second
-    # 30 students: frames take 30 × 0.02 / interval ≤ 35 % of the server's time
-    assert abs(p.interval(30) - 30 * 0.02 / 0.35) < 1e-3 and 30 * 0.02 / p.interval(30) <= 0.35 + 1e-3
+    # 15 students: frames take 15 × 0.02 / interval ≤ 35 % of the server's time
+    assert abs(p.interval(15) - 15 * 0.02 / 0.35) < 1e-3 and 15 * 0.02 / p.interval(15) <= 0.35 + 1e-3
+    # 30: 35 % would mean a frame every 1.7 s; stretched to 1.4 × 35 %, every 1.2 s
+    assert abs(p.interval(30) - 30 * 0.02 / (1.4 * 0.35)) < 1e-3
+    # 20: the promise (a frame every 0.9 s) costs 20 × 0.02 / 0.9 = 44 % ≤ 1.4 × 35 %: kept
+    assert p.interval(20) == 0.9 and 20 * 0.02 / 0.9 <= 1.4 * 0.35
     assert p.interval(1000) == 2.0                    # never slower than a frame every 2 s
 
 
@@ -303,6 +307,33 @@ def test_one_stalled_frame_does_not_stretch_the_frame_interval():
     p.record(1.75)
     assert p.seconds_per_frame <= 0.9 * 0.03 + 0.1 * STALL_SECONDS + 1e-12
     assert p.interval(1) == 0.19
+
+
+def test_sessions_re_pace_to_more_frames_readily_and_to_fewer_only_under_real_load():
+    from core.ui.loop import should_repace
+    assert should_repace(0.4, 1.2) and should_repace(0.4, 0.19)     # the first frames: to the load
+    assert should_repace(1.2, 0.9)            # 30 students at 1.2 s when 0.9 s is possible: 1.1 frames/s
+    assert not should_repace(0.9, 1.2)        # a burst of clicks: no full run per session for it
+    assert should_repace(0.9, 2.0)            # real overload (100 students): fewer frames
+    assert not should_repace(0.19, 0.21) and not should_repace(1.0, 0.9)
+
+
+def test_the_frame_cost_is_an_average_over_seconds_not_frames():
+    """30 students draw ~30 frames a second: a burst of slow frames (everyone pressing Train at
+    once) must move the average as much as the same seconds of one student's frames would, not
+    as much as 30 times as many frames."""
+    from core.gates import FramePacer
+    alone, crowd = FramePacer(tau=3.0), FramePacer(tau=3.0)
+    for i in range(100):                               # settled at 15 ms
+        alone.record(0.015, now=0.2 * i)
+        crowd.record(0.015, now=0.2 * i)
+    for k in range(5):                                 # one second of 60 ms frames
+        alone.record(0.06, now=20 + 0.2 * (k + 1))     # 5 frames a second
+    for k in range(30):
+        crowd.record(0.06, now=20 + (k + 1) / 30)      # 30 frames a second
+    assert abs(crowd.seconds_per_frame - alone.seconds_per_frame) < 0.003
+    # a second is a third of tau: about 1 − exp(−1/3) = 28 % of the way (per frame it was 96 %)
+    assert crowd.seconds_per_frame < 0.015 + 0.35 * (0.06 - 0.015)
 
 
 class _TickContext:
