@@ -74,6 +74,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import glob
 import io
 import json
 import os
@@ -561,6 +562,66 @@ def summary(values: list[float | None]) -> dict:
             "p90": round(got[min(len(got) - 1, int(0.9 * len(got)))], 3), "max": round(got[-1], 3)}
 
 
+async def lecturer_view(code: str, lesson: str, stop: asyncio.Event, every: float = 1.0) -> dict:
+    """The lecturer's page's work, once a second while the class trains: read the class's runs
+    from the store and build the table and the small multiples (core.classroom.view), timed;
+    and how old each run's summary is when read (publishing every 2 s, flushing every 0.5 s)."""
+    from core.classroom import view
+    from core.classroom.store import Store
+    store = Store(os.environ["DASH_CLASS_DB"])
+    times, ages, seen = [], [], []
+
+    def refresh() -> None:
+        t0 = time.perf_counter()
+        runs = store.class_runs(code, lesson)
+        now = time.time()
+        view.table(runs, lesson, now)
+        view.small_multiples_spec(view.curves(runs, view.loss_keys(lesson)))
+        times.append(time.perf_counter() - t0)
+        ages.extend(now - float(r["updated"]) for r in runs)
+        seen.append(len(runs))
+
+    while not stop.is_set():
+        await asyncio.to_thread(refresh)
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except asyncio.TimeoutError:
+            pass
+    times = times[1:]            # the first read imports the lesson's package
+    out = {"lecturer_refresh_ms": {k: v if k == "n" else round(1000 * v, 1) for k, v in pcts(times).items()},
+           "runs_seen": {"min": min(seen, default=0), "max": max(seen, default=0)},
+           "summary_age_s": {k: v if k == "n" else round(v, 2) for k, v in pcts(ages).items()},
+           "store_mb": round(store.size_bytes() / 2**20, 2), "db": store.backend}
+    store.close()
+    return out
+
+
+def pcts(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+    if not v:
+        return {}
+    return {"p50": v[len(v) // 2], "p99": v[min(len(v) - 1, int(0.99 * len(v)))], "max": v[-1], "n": len(v)}
+
+
+def class_writes(t_a: float, t_b: float) -> dict:
+    """The workers' publisher threads' flushes (core.classroom.publish.STATS_PREFIX) in the
+    measured window: one transaction each, all of a worker's pending summaries and checkpoints."""
+    prefix = os.environ.get("DASH_CLASS_STATS")
+    rows = []
+    for path in glob.glob(f"{prefix}.*.jsonl") if prefix else []:
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    # the window in wall-clock time (the flushes carry time.time())
+    lo, hi = time.time() - (time.perf_counter() - t_a), time.time() - (time.perf_counter() - t_b)
+    inside = [r for r in rows if lo <= r["t"] <= hi]
+    span = max(1e-9, hi - lo)
+    return {"write_transaction_ms": {k: v if k == "n" else round(1000 * v, 1)
+                                     for k, v in pcts([r["flush_s"] for r in inside]).items()},
+            "summaries_written_per_s": round(sum(r["summaries"] for r in inside) / span, 1),
+            "checkpoints_written_per_s": round(sum(r["checkpoints"] for r in inside) / span, 1),
+            "dropped": max((r["dropped"] for r in rows), default=0)}
+
+
 async def run_one(n: int, seconds: float, page: str, probe: bool, workers: int | None,
                   headless: float | None) -> dict:
     log_path = f"/tmp/bench_load_{'w' + str(workers) if workers else 'server'}_{n}.log"
@@ -613,6 +674,8 @@ async def run_one(n: int, seconds: float, page: str, probe: bool, workers: int |
                     pass
 
         sampling = asyncio.ensure_future(sampler())
+        lecturer = asyncio.ensure_future(lecturer_view(res["class"]["code"], page.strip("/"), stop_sampling)) \
+            if "class" in res else None
         probe_stop = asyncio.Event()
         lesson = page.strip("/")
         probe_task = (asyncio.ensure_future(browser_probe(f"http://127.0.0.1:{target.port}/{page}", lesson, probe_stop))
@@ -646,6 +709,9 @@ async def run_one(n: int, seconds: float, page: str, probe: bool, workers: int |
                 res["browser_probe"] = {"error": f"{type(e).__name__}: {e}"}
         stop_sampling.set()
         await sampling
+        if lecturer is not None:
+            res["class"].update(await lecturer)
+            res["class"].update(class_writes(t_a, t_b))
 
         rates = [s.rate(t_a, t_b) for s in sessions]
         steps = [r[0] for r in rates]
@@ -746,11 +812,29 @@ def main() -> None:
     ap.add_argument("--no-headless", action="store_true", help="skip the headless reference (gan1d)")
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--class-db", help="every session joins one class on this store (DASH_CLASS_DB, e.g. "
-                                       "sqlite:////tmp/class.db) and publishes as a joined student does")
+                                       "sqlite:////tmp/class.db, or postgresql: a throwaway server) and "
+                                       "publishes as a joined student does; a lecturer's view reads it")
     a = ap.parse_args()
+    scratch = None
     if a.class_db:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        sys.path.insert(0, root)
+        if a.class_db == "postgresql":                # a throwaway server (Debian's postgresql)
+            sys.path.insert(0, os.path.join(root, "tests"))
+            from classroom import pg
+            scratch = pg.Scratch()
+            a.class_db = scratch.start()
+            pg.wait_ready(a.class_db)
         os.environ["DASH_CLASS_DB"] = a.class_db       # the servers started here inherit it
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        os.environ["DASH_CLASS_STATS"] = f"/tmp/bench_load_class_{os.getpid()}"
+    try:
+        _main(a)
+    finally:
+        if scratch is not None:
+            scratch.stop()
+
+
+def _main(a: argparse.Namespace) -> None:
     headless = None
     if a.page.strip("/") == "gan1d" and not a.no_headless:
         headless = headless_rate()

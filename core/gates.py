@@ -215,6 +215,22 @@ class FramePacer:
         return min(self.hi, max(self.lo, min(busy / self.share, kept)))
 
 
+# Re-pace to fewer frames when the wanted interval is over (1 + REPACE_SLOWER) × the declared one,
+# to more when under it / (1 + REPACE_FASTER). It was ½ both ways: a session declared at 1.4 s
+# while 30 students pressed Train at once stayed there when 1.0 s became possible (0.7 frames a
+# second where 1 was due); ¼ both ways made 30 sessions swing between 0.9 and 1.2 s, a full run
+# per swing (benchmarks/README.md, «Thirty per worker»).
+REPACE_SECONDS = 3.0         # at most one re-pacing rerun (a full run) per session this often
+REPACE_SLOWER = 0.5
+REPACE_FASTER = 0.2
+
+
+def should_repace(declared: float, wanted: float) -> bool:
+    """Whether a fragment declared at ``declared`` seconds is far enough from ``wanted`` to be
+    declared again: fewer frames only past REPACE_SLOWER, more past REPACE_FASTER."""
+    return wanted > (1 + REPACE_SLOWER) * declared or (1 + REPACE_FASTER) * wanted < declared
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity; the machine's count elsewhere)."""
     try:

@@ -16,7 +16,9 @@ INFO_SECONDS, so a page can show them from memory (``class_info``) without a que
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 import threading
 import time
 from typing import Any, Callable
@@ -36,6 +38,9 @@ MAX_PENDING = 2000            # runs waiting to be written (one worker holds ~30
 HISTORY_POINTS = 60           # per history key: enough for a small multiple or a final value
 METRIC_TAIL = 20              # a metric is the mean of the history's last this many points
 IDLE_SECONDS = 30.0           # a hold without a liveness test lapses when its session is this quiet
+# benchmarks/bench_load.py --class-db: each worker's writes, one JSON line per flush, in
+# ``$DASH_CLASS_STATS.<pid>.jsonl`` (unset: nothing is written)
+STATS_PREFIX = os.environ.get("DASH_CLASS_STATS")
 
 
 def _num(x: Any) -> float | None:
@@ -206,7 +211,10 @@ class Publisher:
                     self.written += self.store.publish(summaries, [(token, lesson, code, step, data) for
                                                                    (token, lesson), (code, step, data) in ckpts.items()])
                 if summaries or ckpts:
-                    self.write_seconds = (self.write_seconds + [time.perf_counter() - t0])[-500:]
+                    took = time.perf_counter() - t0
+                    self.write_seconds = (self.write_seconds + [took])[-500:]
+                    if STATS_PREFIX:
+                        self._log_stats(took, len(summaries), len(ckpts))
                 if renew_due:
                     last_renew = time.monotonic()
                     self._renew()
@@ -229,6 +237,10 @@ class Publisher:
                 with self._lock:
                     self._busy = False
 
+    def _log_stats(self, seconds: float, summaries: int, checkpoints: int) -> None:
+        with open(f"{STATS_PREFIX}.{os.getpid()}.jsonl", "a") as f:
+            f.write(json.dumps({"t": time.time(), "flush_s": seconds, "summaries": summaries,
+                                "checkpoints": checkpoints, "dropped": self.dropped}) + "\n")
 
     def _renew(self) -> None:
         """Renew the leases of connected sessions' runs; give back those of sessions gone."""

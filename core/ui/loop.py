@@ -26,7 +26,7 @@ import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.device import describe_device
-from core.gates import PACER, frame_gate, set_training_cap, slots_in_use
+from core.gates import PACER, REPACE_SECONDS, frame_gate, set_training_cap, should_repace, slots_in_use
 from core.live import LiveRunner
 from core.settings import changed_fields
 from core.ui import guide as guide_ui
@@ -49,14 +49,6 @@ FIRST_TICK_SECONDS = 0.15    # synchronous training on the first tick, so the fi
 # frame was then lost for 2–4 students, and the next one queued behind everyone else's (1.5 s to
 # the first move). Re-pacing (``_repace``) sets the usual interval a second later.
 FIRST_INTERVAL_SECONDS = 0.4
-REPACE_SECONDS = 3.0         # at most one re-pacing rerun per this many seconds
-# Re-pace to fewer frames when the wanted interval is over (1 + REPACE_SLOWER) × the declared one,
-# to more when under it / (1 + REPACE_FASTER). It was ½ both ways: a session declared at 1.4 s
-# while 30 students pressed Train at once stayed there when 1.0 s became possible (0.7 frames a
-# second where 1 was due); ¼ both ways made 30 sessions swing between 0.9 and 1.2 s, a full run
-# per swing (benchmarks/README.md, «Thirty per worker»).
-REPACE_SLOWER = 0.5
-REPACE_FASTER = 0.2
 SLOW_STEP_SECONDS = 1.0      # above this a step makes the page feel stuck: say why
 RATE_WINDOW_SECONDS = 2.0    # the steps/s readout averages the counter over this window
 TRACE_TICKS = os.environ.get("DASH_TRACE_TICKS") == "1"
@@ -357,16 +349,10 @@ def _one_burst(ctx: Any) -> Iterator[None]:
             send(msg)
 
 
-def should_repace(declared: float, wanted: float) -> bool:
-    """Whether a fragment declared at ``declared`` seconds is far enough from ``wanted`` to be
-    declared again: fewer frames only past REPACE_SLOWER, more past REPACE_FASTER."""
-    return wanted > (1 + REPACE_SLOWER) * declared or (1 + REPACE_FASTER) * wanted < declared
-
-
 def _repace(page: Page, running: bool) -> None:
     """Redeclare the fragment (a full run) when the server's load has changed the frame interval
-    (by REPACE_SLOWER or REPACE_FASTER), at most every REPACE_SECONDS: ``run_every`` is fixed
-    when the fragment is declared."""
+    (``core.gates.should_repace``), at most every REPACE_SECONDS: ``run_every`` is fixed when the
+    fragment is declared."""
     ss = st.session_state
     declared = ss.get(page.key("tick"))
     if not running or not declared:
@@ -396,9 +382,8 @@ def _draw(page: Page, runner: LiveRunner, render: Callable[[dict[str, Any], Live
     ss = st.session_state
     if not running:
         ss.pop(page.key("rate_marks"), None)
-    # the run's counters, each label and value on one line (page CSS: ``_counters``)
-    # One horizontal box, not three columns: a frame sends one block here instead of five, and
-    # every block costs the drawing thread and the server's event loop (30 sessions per worker).
+    # the run's counters, each label and value on one line (page CSS: ``_counters``), in one
+    # horizontal box: one block a frame, not five (each costs the drawing thread and the event loop)
     row = st.container(key=page.key("counters"), horizontal=True, gap="medium")
     row.metric(f"{step_unit.capitalize()}s trained", f"{runner.trainer.step_count:,}")
     row.metric(f"{step_unit.capitalize()}s / second", f"{_rate(page, runner):,.0f}" if running else "paused")

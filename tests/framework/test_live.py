@@ -310,7 +310,7 @@ def test_one_stalled_frame_does_not_stretch_the_frame_interval():
 
 
 def test_sessions_re_pace_to_more_frames_readily_and_to_fewer_only_under_real_load():
-    from core.ui.loop import should_repace
+    from core.gates import should_repace
     assert should_repace(0.4, 1.2) and should_repace(0.4, 0.19)     # the first frames: to the load
     assert should_repace(1.2, 0.9)            # 30 students at 1.2 s when 0.9 s is possible: 1.1 frames/s
     assert not should_repace(0.9, 1.2)        # a burst of clicks: no full run per session for it
