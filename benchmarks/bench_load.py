@@ -559,7 +559,8 @@ def summary(values: list[float | None]) -> dict:
     got.sort()
     return {"n": len(got), "missed": len(values) - len(got), "min": round(got[0], 3),
             "median": round(statistics.median(got), 3),
-            "p90": round(got[min(len(got) - 1, int(0.9 * len(got)))], 3), "max": round(got[-1], 3)}
+            "p90": round(got[min(len(got) - 1, int(0.9 * len(got)))], 3),
+            "p99": round(got[min(len(got) - 1, int(0.99 * len(got)))], 3), "max": round(got[-1], 3)}
 
 
 async def lecturer_view(code: str, lesson: str, stop: asyncio.Event, every: float = 1.0) -> dict:
@@ -588,19 +589,12 @@ async def lecturer_view(code: str, lesson: str, stop: asyncio.Event, every: floa
         except asyncio.TimeoutError:
             pass
     times = times[1:]            # the first read imports the lesson's package
-    out = {"lecturer_refresh_ms": {k: v if k == "n" else round(1000 * v, 1) for k, v in pcts(times).items()},
+    out = {"lecturer_refresh_ms": summary([1000 * t for t in times]),
            "runs_seen": {"min": min(seen, default=0), "max": max(seen, default=0)},
-           "summary_age_s": {k: v if k == "n" else round(v, 2) for k, v in pcts(ages).items()},
+           "summary_age_s": summary(ages),
            "store_mb": round(store.size_bytes() / 2**20, 2), "db": store.backend}
     store.close()
     return out
-
-
-def pcts(values: list[float]) -> dict[str, float]:
-    v = sorted(values)
-    if not v:
-        return {}
-    return {"p50": v[len(v) // 2], "p99": v[min(len(v) - 1, int(0.99 * len(v)))], "max": v[-1], "n": len(v)}
 
 
 def class_writes(t_a: float, t_b: float) -> dict:
@@ -615,8 +609,7 @@ def class_writes(t_a: float, t_b: float) -> dict:
     lo, hi = time.time() - (time.perf_counter() - t_a), time.time() - (time.perf_counter() - t_b)
     inside = [r for r in rows if lo <= r["t"] <= hi]
     span = max(1e-9, hi - lo)
-    return {"write_transaction_ms": {k: v if k == "n" else round(1000 * v, 1)
-                                     for k, v in pcts([r["flush_s"] for r in inside]).items()},
+    return {"write_transaction_ms": summary([1000 * r["flush_s"] for r in inside]),
             "summaries_written_per_s": round(sum(r["summaries"] for r in inside) / span, 1),
             "checkpoints_written_per_s": round(sum(r["checkpoints"] for r in inside) / span, 1),
             "dropped": max((r["dropped"] for r in rows), default=0)}
@@ -674,10 +667,10 @@ async def run_one(n: int, seconds: float, page: str, probe: bool, workers: int |
                     pass
 
         sampling = asyncio.ensure_future(sampler())
-        lecturer = asyncio.ensure_future(lecturer_view(res["class"]["code"], page.strip("/"), stop_sampling)) \
+        lesson = page.strip("/")
+        lecturer = asyncio.ensure_future(lecturer_view(res["class"]["code"], lesson, stop_sampling)) \
             if "class" in res else None
         probe_stop = asyncio.Event()
-        lesson = page.strip("/")
         probe_task = (asyncio.ensure_future(browser_probe(f"http://127.0.0.1:{target.port}/{page}", lesson, probe_stop))
                       if probe else None)
         client_cpu0 = own_cpu_seconds()

@@ -210,7 +210,6 @@ class Publisher:
                 if summaries or ckpts:       # one transaction for everything pending
                     self.written += self.store.publish(summaries, [(token, lesson, code, step, data) for
                                                                    (token, lesson), (code, step, data) in ckpts.items()])
-                if summaries or ckpts:
                     took = time.perf_counter() - t0
                     self.write_seconds = (self.write_seconds + [took])[-500:]
                     if STATS_PREFIX:

@@ -45,10 +45,14 @@ def _shipped(lesson: str) -> dict[str, Any]:
     return torch.load(pretrained_path(registry.lesson(lesson).checkpoints[0]), weights_only=True)
 
 
-@pytest.fixture(scope="module")
-def bomb() -> bytes:
+def _bomb() -> bytes:
     """0.3 MB declaring 256 MiB of zeros; refused before its lesson is read, so one serves all."""
     return forged(_shipped("gan1d"), BOMB_FLOATS)
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return _bomb()
 
 
 def _trained(lesson: str, steps: int = 3) -> Any:
@@ -154,7 +158,7 @@ def measure_peaks(lesson: str) -> dict[str, float]:
     cls = type(_build(lesson, state))                    # warm: imports, caches, the digits
     good = checkpoint_bytes(state)
     big = forged(state, BIG_FLOATS)
-    bomb = forged(_shipped("gan1d"), BOMB_FLOATS)
+    bomb = _bomb()
     # Resident memory is noisy by ten MiB or more either way (pymalloc and malloc arenas; seq2seq's
     # build measured 38-54 MiB): the build's largest of three against a load's smallest of two. A
     # file whose 20 MiB were unpacked, or a deep copy of a good one, would show in every try.
